@@ -1,0 +1,23 @@
+"""API keys: only a sha256 of the secret is stored, so a leaked database leaks no key."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, String, Table
+
+from xinren.schema import Id, UtcDateTime, metadata
+
+ROLES = ("platform", "buyer", "merchant", "host", "supplier", "reviewer", "auditor", "admin")
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("subject", String(100), nullable=True),  # e.g. "merchant:42" for object-level checks
+    Column("prefix", String(12), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
+)

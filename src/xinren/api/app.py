@@ -1,0 +1,123 @@
+"""The FastAPI application: routers, RFC 9457 error bodies, a request-size limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from xinren import __version__
+from xinren.clock import Clock, SystemClock
+from xinren.db import make_engine, session_factory
+from xinren.errors import PROBLEM_BASE, RequestTooLarge, XinrenError
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+class BodySizeLimit:
+    """Refuse bodies over `MAX_BODY_BYTES` (by header, or while streaming) with a 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        err = RequestTooLarge(f"request bodies are limited to {self.limit} bytes")
+        await problem_response(err.problem(scope.get("path")))(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the app on `engine` (default: from XINREN_DATABASE_URL) and `clock`."""
+    from xinren.ledger.api import router as ledger_router
+
+    app = FastAPI(
+        title="Xinren",
+        version=__version__,
+        description="Trust infrastructure for live-stream and social commerce.",
+    )
+    engine = engine or make_engine()
+    app.state.engine = engine
+    app.state.session_factory = session_factory(engine)
+    app.state.clock = clock or SystemClock()
+
+    @app.exception_handler(XinrenError)
+    async def _xinren_error(request: Request, exc: XinrenError) -> JSONResponse:
+        return problem_response(exc.problem(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(tuple(e["loc"])), "detail": e["msg"]} for e in exc.errors()]
+        first = errors[0] if errors else {"field": "body", "detail": "invalid"}
+        return problem_response(
+            {
+                "type": PROBLEM_BASE + "validation-failed",
+                "title": "The request is not valid",
+                "status": 422,
+                "detail": f"{first['field']}: {first['detail']}",
+                "instance": request.url.path,
+                "errors": errors,
+            }
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            {
+                "type": "about:blank",
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "detail": str(exc.detail),
+                "instance": request.url.path,
+            }
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(ledger_router)
+    app.add_middleware(BodySizeLimit)
+    return app

@@ -1,0 +1,84 @@
+"""Request-scoped dependencies, declared once with `Annotated` and reused by every route.
+
+`SessionDep` is one request's unit of work: routes that write call ``session.commit()`` after
+the service returns (so the commit happens before the response is sent, never after), and
+anything that raises leaves nothing behind because the session is rolled back on close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from xinren.access import service as access
+from xinren.access.service import Principal
+from xinren.clock import Clock
+from xinren.errors import Forbidden, ValidationFailed
+from xinren.ids import check_idempotency_key
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_principal(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    secret = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        secret = authorization[7:].strip()
+    principal = access.authenticate(session, secret)
+    session.rollback()  # authentication reads only; start the route's work in a fresh transaction
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only `roles` through (admin always passes)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role != "admin" and principal.role not in roles:
+            raise Forbidden(
+                f"role {principal.role!r} may not do this; it needs one of: "
+                + ", ".join(("admin", *roles))
+            )
+        return principal
+
+    return check
+
+
+def get_idempotency_key(
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> str:
+    if idempotency_key is None:
+        raise ValidationFailed(
+            "every POST needs an 'Idempotency-Key' header (any unique string per request, "
+            "e.g. 'order-1001-pay'); a retry with the same key returns the first result",
+            field="Idempotency-Key",
+        )
+    return check_idempotency_key(idempotency_key, field="Idempotency-Key")
+
+
+IdempotencyKeyDep = Annotated[str, Depends(get_idempotency_key)]
+LedgerWriter = Annotated[Principal, Depends(require("platform"))]
+LedgerReader = Annotated[Principal, Depends(require("platform", "auditor"))]

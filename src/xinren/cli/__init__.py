@@ -1,0 +1,1 @@
+"""The `xinren` command line: thin adapters over the services."""

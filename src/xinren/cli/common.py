@@ -1,0 +1,65 @@
+"""What every command shares: opening the database, printing errors as one readable line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from xinren.db import ensure_schema, make_engine
+from xinren.errors import XinrenError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn Xinren and connection errors into one line saying what to do; exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except XinrenError as err:
+            where = f" ({err.field})" if err.field else ""
+            err_console.print(f"[red]error{where}:[/red] {err.detail}")
+            raise typer.Exit(2) from err
+        except OperationalError as err:
+            err_console.print(
+                f"[red]error:[/red] cannot use the database: {err.orig}\n"
+                "Check XINREN_DATABASE_URL (e.g. postgresql+psycopg://user@127.0.0.1:5432/xinren)"
+                " or unset it to use the SQLite file ./xinren.db."
+            )
+            raise typer.Exit(2) from err
+
+    return wrapper
+
+
+@contextmanager
+def opened(migrate: bool = True, url: str | None = None) -> Iterator[Engine]:
+    """An engine on the configured database, migrated first if it is empty."""
+    engine = make_engine(url)
+    try:
+        if migrate and ensure_schema(engine):
+            console.print("[dim]database was empty: migrations applied[/dim]")
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def run_with(*decorators: Callable[[Any], Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def apply(fn: Callable[P, R]) -> Callable[P, R]:
+        for d in reversed(decorators):
+            fn = d(fn)
+        return fn
+
+    return apply

@@ -1,0 +1,120 @@
+"""The error hierarchy: each error knows its HTTP status and renders as RFC 9457 problem+json.
+
+Domain code raises these; the API turns them into ``application/problem+json`` bodies and the
+CLI into one readable line, so a caller always learns which field broke which rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "https://xinren.dev/problems/"
+
+
+class XinrenError(Exception):
+    """Base of every error Xinren raises on purpose."""
+
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 body for this error."""
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.field:
+            body["errors"] = [{"field": self.field, "detail": self.detail}]
+        body.update(self.extra)
+        return body
+
+
+class ValidationFailed(XinrenError):
+    """Input that breaks a rule of the request format (wrong type, missing field, ...)."""
+
+    status = 422
+    slug = "validation-failed"
+    title = "The request is not valid"
+
+
+class InvalidAmount(ValidationFailed):
+    slug = "invalid-amount"
+    title = "Invalid amount"
+
+
+class UnknownCurrency(ValidationFailed):
+    slug = "unknown-currency"
+    title = "Unknown currency"
+
+
+class CurrencyMismatch(ValidationFailed):
+    slug = "currency-mismatch"
+    title = "Currencies do not match"
+
+
+class Unbalanced(ValidationFailed):
+    slug = "unbalanced-transfer"
+    title = "Debits and credits do not balance"
+
+
+class RequestTooLarge(XinrenError):
+    status = 413
+    slug = "request-too-large"
+    title = "Request too large"
+
+
+class NotFound(XinrenError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(XinrenError):
+    """The request is well formed but clashes with the current state."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class AlreadyExists(Conflict):
+    slug = "already-exists"
+    title = "Already exists"
+
+
+class IdempotencyKeyReused(Conflict):
+    slug = "idempotency-key-reused"
+    title = "Idempotency key reused with a different request"
+
+
+class LimitExceeded(Conflict):
+    slug = "limit-exceeded"
+    title = "An account limit would be broken"
+
+
+class HoldNotPending(Conflict):
+    slug = "hold-not-pending"
+    title = "The hold is already resolved"
+
+
+class Unauthorized(XinrenError):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(XinrenError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"

@@ -1,0 +1,5 @@
+"""Import every module that registers timer handlers, so a runner knows them all."""
+
+
+def load() -> None:
+    from xinren.ledger import service  # noqa: F401

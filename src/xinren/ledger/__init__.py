@@ -1,0 +1,1 @@
+"""The double-entry ledger: accounts, balanced transfers, two-phase holds, a sealed journal."""

@@ -1,0 +1,581 @@
+"""Pure ledger rules: no I/O, no SQLAlchemy.
+
+An account keeps four running totals, as TigerBeetle does: debits and credits, each posted and
+pending. A transfer is a list of legs whose debits equal its credits in every currency. A hold
+is a pending debit/credit pair that is later posted (in full or part; the rest is released) or
+voided, exactly once. Limits are checked against posted + pending, so a hold counts at once.
+
+The service loads account and hold states, asks `plan_batch` what a batch of operations does to
+them, and persists exactly that; the database's check constraints repeat the limit rules as the
+last line of defence.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from xinren.errors import (
+    Conflict,
+    CurrencyMismatch,
+    HoldNotPending,
+    LimitExceeded,
+    NotFound,
+    RequestTooLarge,
+    Unbalanced,
+    ValidationFailed,
+    XinrenError,
+)
+from xinren.money import Money, check_amount
+
+MAX_LEGS = 64
+MAX_BATCH = 8190  # TigerBeetle's batch size; larger requests are refused, not truncated
+MAX_CODE = 200
+MAX_REASON = 64
+MAX_REFS = 16
+
+
+class Side(enum.StrEnum):
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+class HoldStatus(enum.StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+
+
+class ExpiryAction(enum.StrEnum):
+    POST = "post"
+    VOID = "void"
+
+
+class Kind(enum.StrEnum):
+    """What an operation in the journal did."""
+
+    TRANSFER = "transfer"
+    HOLD = "hold"
+    POST = "post"
+    VOID = "void"
+    EXTEND = "extend"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The four running totals of an account, in minor units."""
+
+    debits_posted: int = 0
+    credits_posted: int = 0
+    debits_pending: int = 0
+    credits_pending: int = 0
+
+    def __add__(self, other: Balance) -> Balance:
+        return Balance(
+            self.debits_posted + other.debits_posted,
+            self.credits_posted + other.credits_posted,
+            self.debits_pending + other.debits_pending,
+            self.credits_pending + other.credits_pending,
+        )
+
+    @property
+    def net(self) -> int:
+        """Posted credits minus posted debits: what a liability/revenue account holds."""
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        """Net minus what pending debits have reserved."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    def is_zero(self) -> bool:
+        return self == ZERO
+
+
+ZERO = Balance()
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    code: str
+    currency: str
+    debits_must_not_exceed_credits: bool = False
+    credits_must_not_exceed_debits: bool = False
+    balance: Balance = ZERO
+
+    def broken_limit(self, balance: Balance) -> str | None:
+        """Name the limit `balance` would break on this account, or None."""
+        b = balance
+        if self.debits_must_not_exceed_credits and (
+            b.debits_posted + b.debits_pending > b.credits_posted
+        ):
+            return "debits_must_not_exceed_credits"
+        if self.credits_must_not_exceed_debits and (
+            b.credits_posted + b.credits_pending > b.debits_posted
+        ):
+            return "credits_must_not_exceed_debits"
+        return None
+
+
+def check_code(code: object, field: str = "code") -> str:
+    """Account codes are short, lower-case, colon-separated words: ``merchant:42:available``."""
+    if not isinstance(code, str) or not code or len(code) > MAX_CODE:
+        raise ValidationFailed(f"an account code is 1-{MAX_CODE} characters", field=field)
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789:_-.")
+    bad = sorted(set(code) - allowed)
+    if bad:
+        raise ValidationFailed(
+            f"account code {code!r} has characters outside a-z 0-9 : _ - . ({''.join(bad)!r})",
+            field=field,
+        )
+    return code
+
+
+def check_account_flags(debits_limited: bool, credits_limited: bool) -> None:
+    if debits_limited and credits_limited:
+        raise ValidationFailed(
+            "an account cannot limit both debits and credits: nothing could ever move",
+            field="flags",
+        )
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    account: str
+    side: Side
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What every mutating operation carries: its idempotency key, why, and what it is about."""
+
+    key: str
+    reason: str = ""
+    refs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOp:
+    meta: Meta
+    legs: tuple[Leg, ...]
+    kind: Literal[Kind.TRANSFER] = Kind.TRANSFER
+
+
+@dataclass(frozen=True, slots=True)
+class HoldOp:
+    meta: Meta
+    debit: str
+    credit: str
+    amount: int
+    expires_at: datetime | None = None
+    expiry_action: ExpiryAction | None = None
+    kind: Literal[Kind.HOLD] = Kind.HOLD
+
+
+@dataclass(frozen=True, slots=True)
+class PostOp:
+    meta: Meta
+    hold_id: int
+    amount: int | None = None  # None: the whole hold
+    kind: Literal[Kind.POST] = Kind.POST
+
+
+@dataclass(frozen=True, slots=True)
+class VoidOp:
+    meta: Meta
+    hold_id: int
+    kind: Literal[Kind.VOID] = Kind.VOID
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendOp:
+    meta: Meta
+    hold_id: int
+    expires_at: datetime
+    kind: Literal[Kind.EXTEND] = Kind.EXTEND
+
+
+@dataclass(frozen=True, slots=True)
+class PauseOp:
+    meta: Meta
+    hold_id: int
+    kind: Literal[Kind.PAUSE] = Kind.PAUSE
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeOp:
+    meta: Meta
+    hold_id: int
+    kind: Literal[Kind.RESUME] = Kind.RESUME
+
+
+HoldChange = PostOp | VoidOp | ExtendOp | PauseOp | ResumeOp
+Operation = TransferOp | HoldOp | HoldChange
+
+
+def accounts_of(op: Operation) -> tuple[str, ...]:
+    """Account codes an operation names directly (hold changes name theirs through the hold)."""
+    if isinstance(op, TransferOp):
+        return tuple(leg.account for leg in op.legs)
+    if isinstance(op, HoldOp):
+        return (op.debit, op.credit)
+    return ()
+
+
+def payload(op: Operation) -> dict[str, object]:
+    """The request as the caller meant it, for the idempotency fingerprint (key excluded)."""
+    body: dict[str, object] = {
+        "kind": op.kind.value,
+        "reason": op.meta.reason,
+        "refs": dict(op.meta.refs),
+    }
+    if isinstance(op, TransferOp):
+        body["legs"] = [[leg.account, leg.side.value, leg.amount] for leg in op.legs]
+    elif isinstance(op, HoldOp):
+        body.update(
+            debit=op.debit,
+            credit=op.credit,
+            amount=op.amount,
+            expires_at=op.expires_at.isoformat() if op.expires_at else None,
+            expiry_action=op.expiry_action.value if op.expiry_action else None,
+        )
+    else:
+        body["hold_id"] = op.hold_id
+        if isinstance(op, PostOp):
+            body["amount"] = op.amount
+        if isinstance(op, ExtendOp):
+            body["expires_at"] = op.expires_at.isoformat()
+    return body
+
+
+def validate(op: Operation) -> None:
+    """Check an operation on its own (shape, amounts, balance of codes); raise naming the field."""
+    meta = op.meta
+    if len(meta.reason) > MAX_REASON:
+        raise ValidationFailed(f"reason is at most {MAX_REASON} characters", field="reason")
+    if len(meta.refs) > MAX_REFS:
+        raise ValidationFailed(f"at most {MAX_REFS} references", field="refs")
+    for name, value in meta.refs.items():
+        if not isinstance(name, str) or not isinstance(value, str) or len(value) > 200:
+            raise ValidationFailed("references map short names to strings", field=f"refs.{name}")
+    if isinstance(op, TransferOp):
+        if not op.legs:
+            raise ValidationFailed("a transfer needs at least two legs", field="legs")
+        if len(op.legs) > MAX_LEGS:
+            raise RequestTooLarge(f"a transfer has at most {MAX_LEGS} legs", field="legs")
+        for i, leg in enumerate(op.legs):
+            check_code(leg.account, field=f"legs[{i}].account")
+            check_amount(leg.amount, field=f"legs[{i}].amount", positive=True)
+        if not any(leg.side is Side.DEBIT for leg in op.legs) or not any(
+            leg.side is Side.CREDIT for leg in op.legs
+        ):
+            raise Unbalanced("a transfer needs at least one debit and one credit", field="legs")
+    elif isinstance(op, HoldOp):
+        check_code(op.debit, field="debit")
+        check_code(op.credit, field="credit")
+        check_amount(op.amount, field="amount", positive=True)
+        if op.debit == op.credit:
+            raise ValidationFailed("a hold must move money between two accounts", field="credit")
+        if (op.expires_at is None) != (op.expiry_action is None):
+            raise ValidationFailed(
+                "give both expires_at and expiry_action, or neither", field="expiry_action"
+            )
+    elif isinstance(op, PostOp) and op.amount is not None:
+        check_amount(op.amount, field="amount", positive=True)
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: int
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    currency: str
+    status: HoldStatus = HoldStatus.PENDING
+    expires_at: datetime | None = None
+    expiry_action: ExpiryAction | None = None
+    paused_remaining: timedelta | None = None
+    posted_amount: int | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_remaining is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """One journal entry: what one operation did to one account's four totals."""
+
+    account_id: int
+    balance: Balance
+
+
+@dataclass(slots=True)
+class Planned:
+    """An accepted operation: its journal entries and the hold it creates or changes."""
+
+    op: Operation
+    entries: list[Delta]
+    hold: Hold | None = None  # the hold after the operation (new or changed)
+    post_amount: int | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """The outcome of a batch: per operation either a Planned or the error that refused it."""
+
+    outcomes: list[Planned | XinrenError]
+    accounts: dict[str, Account]
+    holds: dict[int, Hold]
+
+    @property
+    def changed_balances(self) -> dict[int, Balance]:
+        """Per account id, the sum of the accepted entries: one set-based update per batch."""
+        total: dict[int, Balance] = defaultdict(lambda: ZERO)
+        for outcome in self.outcomes:
+            if isinstance(outcome, Planned):
+                for d in outcome.entries:
+                    total[d.account_id] = total[d.account_id] + d.balance
+        return {k: v for k, v in total.items() if not v.is_zero()}
+
+
+def _leg_delta(side: Side, amount: int, pending: bool) -> Balance:
+    if side is Side.DEBIT:
+        return Balance(debits_pending=amount) if pending else Balance(debits_posted=amount)
+    return Balance(credits_pending=amount) if pending else Balance(credits_posted=amount)
+
+
+def _entries_for_transfer(op: TransferOp, accounts: Mapping[str, Account]) -> list[Delta]:
+    per_currency: dict[str, int] = defaultdict(int)
+    merged: dict[int, Balance] = {}
+    for i, leg in enumerate(op.legs):
+        account = accounts.get(leg.account)
+        if account is None:
+            raise NotFound(f"no account {leg.account!r}", field=f"legs[{i}].account")
+        per_currency[account.currency] += leg.amount if leg.side is Side.DEBIT else -leg.amount
+        delta = _leg_delta(leg.side, leg.amount, pending=False)
+        merged[account.id] = merged.get(account.id, ZERO) + delta
+    off = {cur: diff for cur, diff in per_currency.items() if diff}
+    if off:
+        detail = ", ".join(
+            f"{cur}: debits exceed credits by {Money(d, cur)}"
+            if d > 0
+            else f"{cur}: credits exceed debits by {Money(-d, cur)}"
+            for cur, d in sorted(off.items())
+        )
+        raise Unbalanced(f"transfer legs do not balance ({detail})", field="legs")
+    return [Delta(aid, bal) for aid, bal in merged.items()]
+
+
+def _entries_for_hold(op: HoldOp, accounts: Mapping[str, Account]) -> tuple[list[Delta], Hold]:
+    debit = accounts.get(op.debit)
+    if debit is None:
+        raise NotFound(f"no account {op.debit!r}", field="debit")
+    credit = accounts.get(op.credit)
+    if credit is None:
+        raise NotFound(f"no account {op.credit!r}", field="credit")
+    if debit.currency != credit.currency:
+        raise CurrencyMismatch(
+            f"hold between {debit.currency} account {debit.code!r} and "
+            f"{credit.currency} account {credit.code!r}",
+            field="credit",
+        )
+    hold = Hold(
+        id=0,
+        debit_account_id=debit.id,
+        credit_account_id=credit.id,
+        amount=op.amount,
+        currency=debit.currency,
+        expires_at=op.expires_at,
+        expiry_action=op.expiry_action,
+    )
+    entries = [
+        Delta(debit.id, Balance(debits_pending=op.amount)),
+        Delta(credit.id, Balance(credits_pending=op.amount)),
+    ]
+    return entries, hold
+
+
+def _hold_change(op: HoldChange, hold: Hold, now: datetime) -> tuple[list[Delta], Hold, int | None]:
+    if hold.status is not HoldStatus.PENDING:
+        raise HoldNotPending(
+            f"hold {hold.id} was already {hold.status.value}; a hold resolves exactly once",
+            field="hold_id",
+            hold_status=hold.status.value,
+        )
+    a = hold.amount
+    if isinstance(op, PostOp):
+        amount = a if op.amount is None else op.amount
+        if amount > a:
+            raise Conflict(
+                f"cannot post {Money(amount, hold.currency)} of a hold of "
+                f"{Money(a, hold.currency)}",
+                field="amount",
+            )
+        entries = [
+            Delta(hold.debit_account_id, Balance(debits_pending=-a, debits_posted=amount)),
+            Delta(hold.credit_account_id, Balance(credits_pending=-a, credits_posted=amount)),
+        ]
+        return entries, replace(hold, status=HoldStatus.POSTED, posted_amount=amount), amount
+    if isinstance(op, VoidOp):
+        entries = [
+            Delta(hold.debit_account_id, Balance(debits_pending=-a)),
+            Delta(hold.credit_account_id, Balance(credits_pending=-a)),
+        ]
+        return entries, replace(hold, status=HoldStatus.VOIDED, posted_amount=0), None
+    if isinstance(op, ExtendOp):
+        if hold.expires_at is None:
+            raise Conflict(f"hold {hold.id} has no expiry to extend", field="hold_id")
+        if op.expires_at <= hold.expires_at:
+            raise ValidationFailed(
+                f"an extension must move the expiry later than {hold.expires_at.isoformat()}",
+                field="expires_at",
+            )
+        if hold.paused:
+            raise Conflict(f"hold {hold.id} is paused; resume it first", field="hold_id")
+        return [], replace(hold, expires_at=op.expires_at), None
+    if isinstance(op, PauseOp):
+        if hold.expires_at is None:
+            raise Conflict(f"hold {hold.id} has no expiry to pause", field="hold_id")
+        if hold.paused:
+            raise Conflict(f"hold {hold.id} is already paused", field="hold_id")
+        remaining = max(hold.expires_at - now, timedelta(0))
+        return [], replace(hold, paused_remaining=remaining), None
+    # ResumeOp
+    if not hold.paused or hold.paused_remaining is None:
+        raise Conflict(f"hold {hold.id} is not paused", field="hold_id")
+    resumed = replace(hold, expires_at=now + hold.paused_remaining, paused_remaining=None)
+    return [], resumed, None
+
+
+def _apply(
+    entries: Iterable[Delta], accounts: dict[str, Account], by_id: Mapping[int, str]
+) -> None:
+    """Apply entries to the working account states, or raise naming the broken limit."""
+    updated: dict[str, Account] = {}
+    for d in entries:
+        code = by_id[d.account_id]
+        account = updated.get(code, accounts[code])
+        new = replace(account, balance=account.balance + d.balance)
+        limit = account.broken_limit(new.balance)
+        if limit:
+            avail = account.balance.available if limit.startswith("debits") else None
+            hint = f" (available {Money(avail, account.currency)})" if avail is not None else ""
+            raise LimitExceeded(
+                f"account {code!r} would break its limit {limit}{hint}",
+                field="legs",
+                account=code,
+                limit=limit,
+            )
+        updated[code] = new
+    accounts.update(updated)
+
+
+def plan_batch(
+    ops: Sequence[Operation],
+    accounts: Mapping[str, Account],
+    holds: Mapping[int, Hold],
+    now: datetime,
+    *,
+    atomic: bool,
+) -> Plan:
+    """Decide, in order, what each operation does; later operations see earlier ones' effects.
+
+    With ``atomic`` the first refusal refuses the whole batch (every outcome is then that error
+    or a `Conflict` saying the batch was rolled back).
+    """
+    if len(ops) > MAX_BATCH:
+        raise RequestTooLarge(f"a batch holds at most {MAX_BATCH} operations", field="operations")
+    working = dict(accounts)
+    by_id = {a.id: a.code for a in accounts.values()}
+    hold_state = dict(holds)
+    outcomes: list[Planned | XinrenError] = []
+    for index, op in enumerate(ops):
+        try:
+            validate(op)
+            planned = _plan_one(op, working, hold_state, by_id, now)
+        except XinrenError as err:
+            if atomic:
+                rolled_back = Conflict(
+                    f"operation {index} was refused, so the all-or-nothing batch was not applied",
+                    field=f"operations[{index}]",
+                )
+                outcomes = [err if i == index else rolled_back for i in range(len(ops))]
+                return Plan(outcomes, dict(accounts), dict(holds))
+            outcomes.append(err)
+            continue
+        if planned.hold is not None and planned.hold.id:
+            hold_state[planned.hold.id] = planned.hold
+        outcomes.append(planned)
+    return Plan(outcomes, working, hold_state)
+
+
+def _plan_one(
+    op: Operation,
+    accounts: dict[str, Account],
+    holds: Mapping[int, Hold],
+    by_id: Mapping[int, str],
+    now: datetime,
+) -> Planned:
+    if isinstance(op, TransferOp):
+        entries = _entries_for_transfer(op, accounts)
+        _apply(entries, accounts, by_id)
+        return Planned(op, entries)
+    if isinstance(op, HoldOp):
+        entries, hold = _entries_for_hold(op, accounts)
+        if op.expires_at is not None and op.expires_at <= now:
+            raise ValidationFailed("expires_at must be in the future", field="expires_at")
+        _apply(entries, accounts, by_id)
+        return Planned(op, entries, hold=hold)
+    hold_found = holds.get(op.hold_id)
+    if hold_found is None:
+        raise NotFound(f"no hold {op.hold_id}", field="hold_id")
+    entries, changed, posted = _hold_change(op, hold_found, now)
+    _apply(entries, accounts, by_id)
+    return Planned(op, entries, hold=changed, post_amount=posted)
+
+
+# --- the sealed journal -----------------------------------------------------------------------
+
+GENESIS = "0" * 64
+
+
+def entry_line(
+    entry_id: int,
+    transfer_id: int,
+    account_id: int,
+    change: Balance,
+    kind: str,
+    key: str,
+    payload_hash: str,
+) -> str:
+    """The canonical text of one journal entry, as hashed into its block."""
+    return (
+        f"{entry_id}|{transfer_id}|{account_id}|{change.debits_posted}|{change.credits_posted}|"
+        f"{change.debits_pending}|{change.credits_pending}|{kind}|{key}|{payload_hash}"
+    )
+
+
+def block_hash(block_id: int, prev_hash: str, lines: Iterable[str]) -> str:
+    """sha256 over the block number, the previous block's hash and the block's entry lines."""
+    import hashlib
+
+    h = hashlib.sha256(f"{block_id}|{prev_hash}\n".encode())
+    for line in lines:
+        h.update(line.encode())
+        h.update(b"\n")
+    return h.hexdigest()

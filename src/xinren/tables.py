@@ -1,0 +1,7 @@
+"""Imports every context's tables so the shared metadata is complete (for Alembic and tests)."""
+
+from xinren.access import tables as access_tables
+from xinren.ledger import tables as ledger_tables
+from xinren.timers import tables as timer_tables
+
+__all__ = ["access_tables", "ledger_tables", "timer_tables"]

@@ -1,0 +1,161 @@
+"""Schedule timers, and run the due ones exactly once even when several runners race.
+
+A runner claims one due row at a time, runs its handler and marks the row done in the same
+transaction, so the action and the "done" mark commit together or not at all. On PostgreSQL the
+claim uses ``FOR UPDATE SKIP LOCKED`` (racing runners take different rows); on SQLite the write
+lock taken by ``BEGIN IMMEDIATE`` serialises runners. Handlers must also be idempotent by key
+(the ledger's are), which makes a crash between the two impossible to observe twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from xinren.clock import Clock
+from xinren.db import is_postgres
+from xinren.timers.model import Timer, TimerStatus, retry_at
+from xinren.timers.tables import timers
+
+Handler = Callable[[Session, Clock, Timer], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that runs timers of `kind`."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def schedule(
+    session: Session,
+    clock: Clock,
+    kind: str,
+    subject: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    result = session.execute(
+        timers.insert().returning(timers.c.id),
+        dict(
+            kind=kind,
+            subject=subject,
+            due_at=due_at,
+            status=TimerStatus.PENDING.value,
+            payload=payload,
+            created_at=clock.now(),
+        ),
+    )
+    return int(result.scalar_one())
+
+
+def cancel(session: Session, kind: str, subject: str) -> int:
+    """Cancel the pending timers of `kind` for `subject`; returns how many."""
+    res = session.execute(
+        update(timers)
+        .where(timers.c.kind == kind, timers.c.subject == subject)
+        .where(timers.c.status == TimerStatus.PENDING.value)
+        .values(status=TimerStatus.CANCELLED.value)
+    )
+    return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+def reschedule(session: Session, kind: str, subject: str, due_at: datetime) -> int:
+    res = session.execute(
+        update(timers)
+        .where(timers.c.kind == kind, timers.c.subject == subject)
+        .where(timers.c.status == TimerStatus.PENDING.value)
+        .values(due_at=due_at)
+    )
+    return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+def pending(session: Session, kind: str | None = None) -> list[Timer]:
+    q = select(timers).where(timers.c.status == TimerStatus.PENDING.value)
+    if kind:
+        q = q.where(timers.c.kind == kind)
+    return [_timer(r) for r in session.execute(q.order_by(timers.c.due_at, timers.c.id))]
+
+
+def _timer(row: Any) -> Timer:
+    return Timer(
+        id=row.id,
+        kind=row.kind,
+        subject=row.subject,
+        due_at=row.due_at,
+        status=TimerStatus(row.status),
+        attempts=row.attempts,
+        payload=row.payload,
+    )
+
+
+def _claim(session: Session, now: datetime) -> Timer | None:
+    q = (
+        select(timers)
+        .where(timers.c.status == TimerStatus.PENDING.value, timers.c.due_at <= now)
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(1)
+    )
+    if is_postgres(session):
+        q = q.with_for_update(skip_locked=True)
+    row = session.execute(q).first()
+    return _timer(row) if row else None
+
+
+def run_due(factory: sessionmaker[Session], clock: Clock, limit: int = 10_000) -> int:
+    """Run up to `limit` due timers, each in its own transaction; returns how many ran."""
+    ran = 0
+    while ran < limit:
+        now = clock.now()
+        with factory() as session:
+            timer: Timer | None = None
+            try:
+                with session.begin():
+                    timer = _claim(session, now)
+                    if timer is None:
+                        return ran
+                    fn = _HANDLERS.get(timer.kind)
+                    if fn is None:
+                        raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
+                    # Mark it done first: the mark and the action commit together or not at all.
+                    done = session.execute(
+                        update(timers)
+                        .where(timers.c.id == timer.id)
+                        .where(timers.c.status == TimerStatus.PENDING.value)
+                        .values(status=TimerStatus.DONE.value, done_at=now)
+                    )
+                    if done.rowcount == 1:  # type: ignore[attr-defined]
+                        fn(session, clock, timer)
+            except Exception as err:
+                if timer is None:
+                    raise
+                _record_failure(factory, timer.id, now, err)
+            ran += 1
+    return ran
+
+
+def _record_failure(
+    factory: sessionmaker[Session], timer_id: int, now: datetime, err: Exception
+) -> None:
+    with factory() as session, session.begin():
+        row = session.execute(select(timers).where(timers.c.id == timer_id)).one()
+        attempts = row.attempts + 1
+        again = retry_at(now, attempts)
+        session.execute(
+            update(timers)
+            .where(timers.c.id == timer_id)
+            .values(
+                attempts=attempts,
+                last_error=f"{type(err).__name__}: {err}"[:2000],
+                status=TimerStatus.PENDING.value if again else TimerStatus.FAILED.value,
+                due_at=again or row.due_at,
+            )
+        )
