@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -69,8 +70,15 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(engine: Engine | None = None, clock: Clock | None = None) -> FastAPI:
-    """Build the app on `engine` (default: from XINREN_DATABASE_URL) and `clock`."""
+def create_app(
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """Build the app on `engine` (default: from XINREN_DATABASE_URL) and `clock`.
+
+    `sessions` overrides where requests get their sessions (tests bind them to a savepoint).
+    """
     from xinren.ledger.api import router as ledger_router
 
     app = FastAPI(
@@ -78,9 +86,9 @@ def create_app(engine: Engine | None = None, clock: Clock | None = None) -> Fast
         version=__version__,
         description="Trust infrastructure for live-stream and social commerce.",
     )
-    engine = engine or make_engine()
-    app.state.engine = engine
-    app.state.session_factory = session_factory(engine)
+    if sessions is None:
+        sessions = session_factory(engine or make_engine())
+    app.state.session_factory = sessions
     app.state.clock = clock or SystemClock()
 
     @app.exception_handler(XinrenError)

@@ -178,3 +178,7 @@ def demo() -> None:
 
 def main() -> None:  # pragma: no cover - console script
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m xinren.cli.main`
+    main()
