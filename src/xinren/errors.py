@@ -98,6 +98,13 @@ class IdempotencyKeyReused(Conflict):
     title = "Idempotency key reused with a different request"
 
 
+class ConcurrentRequest(Conflict):
+    """Another request holds the same idempotency key right now; retrying is safe."""
+
+    slug = "concurrent-request"
+    title = "A concurrent request uses the same key; retry"
+
+
 class LimitExceeded(Conflict):
     slug = "limit-exceeded"
     title = "An account limit would be broken"

@@ -23,6 +23,7 @@ from xinren.clock import Clock
 from xinren.db import is_postgres
 from xinren.errors import (
     AlreadyExists,
+    ConcurrentRequest,
     Conflict,
     HoldNotPending,
     IdempotencyKeyReused,
@@ -268,7 +269,9 @@ def _replay(
     for op, pos in zip(ops, positions, strict=True):
         stored = found.get(op.meta.key)
         if stored is None:  # claimed by a transaction that then rolled back: ask for a retry
-            out.append(Conflict(f"key {op.meta.key!r} is in use by a concurrent request; retry"))
+            out.append(
+                ConcurrentRequest(f"key {op.meta.key!r} is in use by a concurrent request; retry")
+            )
         elif stored.payload_hash != hashes[pos]:
             out.append(
                 IdempotencyKeyReused(
