@@ -1,20 +1,20 @@
 """Ledger use cases on a Session: the caller owns the transaction (one request = one commit).
 
 `submit` is the one write path: a batch of one for single calls, up to `MAX_BATCH` for batched
-ones. Per batch it does a fixed number of round trips whatever its size: claim the idempotency
-keys (one multi-row ``INSERT ... ON CONFLICT DO NOTHING``), lock the holds and accounts it
-touches (``SELECT ... FOR UPDATE`` in id order, so concurrent batches cannot deadlock), let
-`model.plan_batch` decide, then write the journal entries and one set-based balance update.
+ones. It loads and locks what the batch touches and finds used keys (`storage.load`), lets
+`model.plan_batch` decide every operation, and writes the accepted ones (`storage.write`):
+on PostgreSQL one statement each way, whatever the batch size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +25,6 @@ from xinren.errors import (
     AlreadyExists,
     ConcurrentRequest,
     Conflict,
-    HoldNotPending,
     IdempotencyKeyReused,
     LimitExceeded,
     NotFound,
@@ -34,7 +33,7 @@ from xinren.errors import (
     XinrenError,
 )
 from xinren.ids import check_idempotency_key, payload_hash
-from xinren.ledger import model
+from xinren.ledger import model, storage
 from xinren.ledger.model import (
     Account,
     Balance,
@@ -147,18 +146,10 @@ def _insert(session: Session, table: Any) -> Any:
     return postgresql.insert(table) if is_postgres(session) else sqlite.insert(table)
 
 
-def submit(
-    session: Session, clock: Clock, ops: Sequence[Operation], *, atomic: bool = False
-) -> list[Outcome]:
-    """Apply a batch in order; each operation gets its own result or error.
-
-    With ``atomic`` either every operation is applied or none is (and the errors say which one
-    was refused). Idempotent: an operation whose key was used before returns the original result
-    (``replayed``) if its payload is the same, and `IdempotencyKeyReused` if it is not.
-    """
+def _check_keys(ops: Sequence[Operation]) -> list[str]:
+    """Validate every key (unique within the batch); return each operation's payload hash."""
     if len(ops) > model.MAX_BATCH:
         raise RequestTooLarge(f"a batch holds at most {model.MAX_BATCH} operations")
-    now = clock.now()
     hashes = []
     seen: set[str] = set()
     for i, op in enumerate(ops):
@@ -170,45 +161,98 @@ def submit(
             )
         seen.add(op.meta.key)
         hashes.append(payload_hash(model.payload(op)))
+    return hashes
 
-    claimed = _claim_keys(session, ops, hashes, now)
+
+def _replayed(op: Operation, stored: storage.StoredOp, digest: str) -> Outcome:
+    if stored.payload_hash != digest:
+        return IdempotencyKeyReused(
+            f"idempotency key {op.meta.key!r} was used for a different {stored.kind} "
+            f"(transfer {stored.id}); use a new key for a new request",
+            field="idempotency_key",
+            transfer_id=stored.id,
+        )
+    return Result(
+        stored.id, Kind(stored.kind), op.meta.key, stored.created_at, stored.hold_id, True
+    )
+
+
+def submit(
+    session: Session, clock: Clock, ops: Sequence[Operation], *, atomic: bool = False
+) -> list[Outcome]:
+    """Apply a batch in order; each operation gets its own result or error.
+
+    With ``atomic`` either every operation is applied or none is (and the errors say which one
+    was refused). Idempotent: an operation whose key was used before returns the original result
+    (``replayed``) if its payload is the same, and `IdempotencyKeyReused` if it is not. A refused
+    operation writes nothing, so its key stays free for a corrected retry.
+    """
+    hashes = _check_keys(ops)
+    now = clock.now()
+    hold_ids = sorted({op.hold_id for op in ops if isinstance(op, model.HoldChange)})
+    codes = sorted({code for op in ops for code in model.accounts_of(op)})
+    loaded = storage.load(session, hold_ids, codes, [op.meta.key for op in ops])
+
     outcomes: list[Outcome | None] = [None] * len(ops)
     fresh: list[int] = []
-    replays = [i for i in range(len(ops)) if ops[i].meta.key not in claimed]
-    if replays:
-        for i, outcome in zip(
-            replays, _replay(session, [ops[i] for i in replays], hashes, replays), strict=True
-        ):
-            outcomes[i] = outcome
-    fresh = [i for i in range(len(ops)) if ops[i].meta.key in claimed]
+    for i, op in enumerate(ops):
+        stored = loaded.existing.get(op.meta.key)
+        if stored is None:
+            fresh.append(i)
+        else:
+            outcomes[i] = _replayed(op, stored, hashes[i])
     if atomic and any(isinstance(o, XinrenError) for o in outcomes):
-        _unclaim(session, [claimed[ops[i].meta.key] for i in fresh])
         return [o if o is not None else _not_applied() for o in outcomes]
-    if fresh:
-        plan_ops = [ops[i] for i in fresh]
-        hold_states = _lock_holds(session, plan_ops)
-        account_states = _lock_accounts(session, plan_ops, hold_states.values())
-        plan = model.plan_batch(plan_ops, account_states, hold_states, now, atomic=atomic)
-        refused = [
-            claimed[ops[i].meta.key]
-            for i, o in zip(fresh, plan.outcomes, strict=True)
-            if isinstance(o, XinrenError)
-        ]
-        if refused:
-            _unclaim(session, refused)
-        accepted = [
-            (claimed[ops[i].meta.key], o)
-            for i, o in zip(fresh, plan.outcomes, strict=True)
-            if isinstance(o, model.Planned)
-        ]
-        hold_ids = _write(session, clock, accepted, plan, now)
-        for i, o in zip(fresh, plan.outcomes, strict=True):
-            if isinstance(o, XinrenError):
-                outcomes[i] = o
-            else:
-                tid = claimed[ops[i].meta.key]
-                hold_id = hold_ids.get(tid) or getattr(o.op, "hold_id", None)
-                outcomes[i] = Result(tid, o.op.kind, o.op.meta.key, now, hold_id)
+
+    plan = model.plan_batch(
+        [ops[i] for i in fresh], loaded.accounts, loaded.holds, now, atomic=atomic
+    )
+    rows = storage.Rows()
+    final_holds: dict[int, tuple[str, Hold]] = {}
+    for i, planned in zip(fresh, plan.outcomes, strict=True):
+        if isinstance(planned, XinrenError):
+            outcomes[i] = planned
+            continue
+        op = planned.op
+        refs = json.dumps(dict(op.meta.refs), sort_keys=True) if op.meta.refs else None
+        rows.transfers.append(
+            (
+                op.meta.key,
+                op.kind.value,
+                hashes[i],
+                op.meta.reason,
+                refs,
+                getattr(op, "hold_id", None),
+                now,
+            )
+        )
+        rows.entries.extend((op.meta.key, d.account_id, d.balance) for d in planned.entries)
+        if isinstance(op, model.HoldOp) and planned.hold is not None:
+            rows.new_holds.append((op.meta.key, planned.hold))
+        elif planned.hold is not None:
+            final_holds[planned.hold.id] = (op.meta.key, planned.hold)
+    rows.changed_holds = [
+        (key, h, h.status is not HoldStatus.PENDING) for key, h in final_holds.values()
+    ]
+    if not rows.transfers:
+        return [o if o is not None else _not_applied() for o in outcomes]
+
+    try:
+        written = storage.write(session, rows)
+    except IntegrityError as err:  # the model checks first; this is the last line of defence
+        raise LimitExceeded(f"an account limit would be broken: {err.orig}") from err
+    if len(written.claimed) != len(rows.transfers) or written.changed_holds != len(final_holds):
+        # a concurrent request took one of our keys between load and write: undo it all
+        raise ConcurrentRequest(
+            "a concurrent request used one of these idempotency keys; retry to get its result"
+        )
+    for i in fresh:
+        if outcomes[i] is None:
+            op = ops[i]
+            key = op.meta.key
+            hold_id = written.new_holds.get(key) or getattr(op, "hold_id", None)
+            outcomes[i] = Result(written.claimed[key], op.kind, key, now, hold_id)
+    _sync_timers(session, clock, loaded.holds, final_holds, rows.new_holds, written.new_holds)
     return [o if o is not None else _not_applied() for o in outcomes]
 
 
@@ -216,228 +260,39 @@ def _not_applied() -> XinrenError:
     return Conflict("not applied: another operation in the all-or-nothing batch was refused")
 
 
-def _claim_keys(
-    session: Session, ops: Sequence[Operation], hashes: Sequence[str], now: datetime
-) -> dict[str, int]:
-    """Insert a transfer row per key not used before; return key -> new transfer id."""
-    claimed: dict[str, int] = {}
-    rows = [
-        dict(
-            kind=op.kind.value,
-            idempotency_key=op.meta.key,
-            payload_hash=h,
-            reason=op.meta.reason,
-            refs=dict(op.meta.refs) or None,
-            hold_id=getattr(op, "hold_id", None),
-            created_at=now,
-        )
-        for op, h in zip(ops, hashes, strict=True)
-    ]
-    for start in range(0, len(rows), _CHUNK):
-        stmt = (
-            _insert(session, transfers)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(transfers.c.id, transfers.c.idempotency_key)
-        )
-        for tid, key in session.execute(stmt):
-            claimed[key] = tid
-    return claimed
+def _ticking(hold: Hold) -> bool:
+    """A hold has a pending expiry timer exactly while this is true."""
+    return hold.status is HoldStatus.PENDING and not hold.paused and hold.expires_at is not None
 
 
-def _unclaim(session: Session, transfer_ids: Sequence[int]) -> None:
-    """Drop the rows of refused operations: a refusal leaves nothing behind, a retry re-runs."""
-    for start in range(0, len(transfer_ids), _CHUNK):
-        chunk = transfer_ids[start : start + _CHUNK]
-        session.execute(delete(transfers).where(transfers.c.id.in_(chunk)))
-
-
-def _replay(
-    session: Session, ops: Sequence[Operation], hashes: Sequence[str], positions: Sequence[int]
-) -> list[Outcome]:
-    keys = [op.meta.key for op in ops]
-    found: dict[str, Row[Any]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        q = (
-            select(transfers, holds.c.id.label("new_hold_id"))
-            .outerjoin(holds, holds.c.transfer_id == transfers.c.id)
-            .where(transfers.c.idempotency_key.in_(keys[start : start + _CHUNK]))
-        )
-        for row in session.execute(q):
-            found[row.idempotency_key] = row
-    out: list[Outcome] = []
-    for op, pos in zip(ops, positions, strict=True):
-        stored = found.get(op.meta.key)
-        if stored is None:  # claimed by a transaction that then rolled back: ask for a retry
-            out.append(
-                ConcurrentRequest(f"key {op.meta.key!r} is in use by a concurrent request; retry")
-            )
-        elif stored.payload_hash != hashes[pos]:
-            out.append(
-                IdempotencyKeyReused(
-                    f"idempotency key {op.meta.key!r} was used for a different "
-                    f"{stored.kind} (transfer {stored.id}); use a new key for a new request",
-                    field="idempotency_key",
-                    transfer_id=stored.id,
-                )
-            )
-        else:
-            out.append(
-                Result(
-                    stored.id,
-                    Kind(stored.kind),
-                    stored.idempotency_key,
-                    stored.created_at,
-                    stored.new_hold_id or stored.hold_id,
-                    replayed=True,
-                )
-            )
-    return out
-
-
-def _hold(row: Any) -> Hold:
-    return Hold(
-        id=row.id,
-        debit_account_id=row.debit_account_id,
-        credit_account_id=row.credit_account_id,
-        amount=row.amount,
-        currency=row.currency,
-        status=HoldStatus(row.status),
-        expires_at=row.expires_at,
-        expiry_action=ExpiryAction(row.expiry_action) if row.expiry_action else None,
-        paused_remaining=(
-            timedelta(milliseconds=row.paused_remaining_ms)
-            if row.paused_remaining_ms is not None
-            else None
-        ),
-        posted_amount=row.posted_amount,
-    )
-
-
-def _lock_holds(session: Session, ops: Sequence[Operation]) -> dict[int, Hold]:
-    ids = sorted({op.hold_id for op in ops if not isinstance(op, model.TransferOp | model.HoldOp)})
-    if not ids:
-        return {}
-    q = select(holds).where(holds.c.id.in_(ids)).order_by(holds.c.id).with_for_update()
-    return {r.id: _hold(r) for r in session.execute(q)}
-
-
-def _lock_accounts(
-    session: Session, ops: Sequence[Operation], held: Iterable[Hold]
-) -> dict[str, Account]:
-    codes = {code for op in ops for code in model.accounts_of(op)}
-    ids = {i for h in held for i in (h.debit_account_id, h.credit_account_id)}
-    if not codes and not ids:
-        return {}
-    cond = or_(accounts.c.code.in_(sorted(codes)), accounts.c.id.in_(sorted(ids)))
-    q = select(accounts).where(cond).order_by(accounts.c.id).with_for_update()
-    return {r.code: _account(r) for r in session.execute(q)}
-
-
-def _write(
+def _sync_timers(
     session: Session,
     clock: Clock,
-    accepted: Sequence[tuple[int, model.Planned]],
-    plan: model.Plan,
-    now: datetime,
-) -> dict[int, int]:
-    """Persist the accepted operations; returns transfer id -> id of the hold it created."""
-    rows = [
-        dict(
-            transfer_id=tid,
-            account_id=d.account_id,
-            debits_posted=d.balance.debits_posted,
-            credits_posted=d.balance.credits_posted,
-            debits_pending=d.balance.debits_pending,
-            credits_pending=d.balance.credits_pending,
-        )
-        for tid, planned in accepted
-        for d in planned.entries
+    before: Mapping[int, Hold],
+    changed: Mapping[int, tuple[str, Hold]],
+    created: Sequence[tuple[str, Hold]],
+    created_ids: Mapping[str, int],
+) -> None:
+    """Make the expiry timers match the holds: one per pending, unpaused hold with an expiry."""
+    schedule = [
+        (str(created_ids[key]), h.expires_at)
+        for key, h in created
+        if _ticking(h) and h.expires_at is not None
     ]
-    if rows:
-        session.execute(entries.insert(), rows)
-    changed = plan.changed_balances
-    if changed:
-        stmt = (
-            update(accounts)
-            .where(accounts.c.id == bindparam("aid"))
-            .values(
-                debits_posted=accounts.c.debits_posted + bindparam("dp"),
-                credits_posted=accounts.c.credits_posted + bindparam("cp"),
-                debits_pending=accounts.c.debits_pending + bindparam("dq"),
-                credits_pending=accounts.c.credits_pending + bindparam("cq"),
-            )
-        )
-        params = [
-            dict(
-                aid=aid,
-                dp=b.debits_posted,
-                cp=b.credits_posted,
-                dq=b.debits_pending,
-                cq=b.credits_pending,
-            )
-            for aid, b in sorted(changed.items())
-        ]
-        try:
-            session.execute(stmt, params)
-        except IntegrityError as err:  # the model checks first; this is the last line of defence
-            raise LimitExceeded(f"an account limit would be broken: {err.orig}") from err
-    return _write_holds(session, clock, accepted, now)
-
-
-def _write_holds(
-    session: Session, clock: Clock, accepted: Sequence[tuple[int, model.Planned]], now: datetime
-) -> dict[int, int]:
-    created: dict[int, int] = {}
-    for tid, planned in accepted:
-        op, hold = planned.op, planned.hold
-        if hold is None:
-            continue
-        if isinstance(op, model.HoldOp):
-            hold_id = session.execute(
-                holds.insert().returning(holds.c.id),
-                dict(
-                    transfer_id=tid,
-                    debit_account_id=hold.debit_account_id,
-                    credit_account_id=hold.credit_account_id,
-                    amount=hold.amount,
-                    currency=hold.currency,
-                    status=HoldStatus.PENDING.value,
-                    expires_at=hold.expires_at,
-                    expiry_action=hold.expiry_action.value if hold.expiry_action else None,
-                ),
-            ).scalar_one()
-            created[tid] = hold_id
-            if hold.expires_at is not None:
-                timers.schedule(session, clock, HOLD_EXPIRY, str(hold_id), hold.expires_at)
-            continue
-        values: dict[str, Any] = dict(
-            status=hold.status.value,
-            expires_at=hold.expires_at,
-            paused_remaining_ms=(
-                int(hold.paused_remaining / timedelta(milliseconds=1))
-                if hold.paused_remaining is not None
-                else None
-            ),
-            posted_amount=hold.posted_amount,
-        )
-        if hold.status is not HoldStatus.PENDING:
-            values.update(resolved_by=tid, resolved_at=now)
-        res = session.execute(
-            update(holds)
-            .where(holds.c.id == hold.id, holds.c.status == HoldStatus.PENDING.value)
-            .values(**values)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
-            raise HoldNotPending(f"hold {hold.id} was resolved concurrently", field="hold_id")
-        subject = str(hold.id)
-        if hold.status is not HoldStatus.PENDING or isinstance(op, model.PauseOp):
-            timers.cancel(session, HOLD_EXPIRY, subject)
-        elif isinstance(op, model.ExtendOp) and hold.expires_at is not None:
-            timers.reschedule(session, HOLD_EXPIRY, subject, hold.expires_at)
-        elif isinstance(op, model.ResumeOp) and hold.expires_at is not None:
-            timers.schedule(session, clock, HOLD_EXPIRY, subject, hold.expires_at)
-    return created
+    cancel = []
+    for hold_id, (_, after) in changed.items():
+        was, now_ticking = _ticking(before[hold_id]), _ticking(after)
+        if was and not now_ticking:
+            cancel.append(str(hold_id))
+        elif now_ticking and after.expires_at is not None:
+            if not was:
+                schedule.append((str(hold_id), after.expires_at))
+            elif after.expires_at != before[hold_id].expires_at:
+                timers.reschedule(session, HOLD_EXPIRY, str(hold_id), after.expires_at)
+    if cancel:
+        timers.cancel_many(session, HOLD_EXPIRY, cancel)
+    if schedule:
+        timers.schedule_many(session, clock, HOLD_EXPIRY, schedule)
 
 
 def submit_one(session: Session, clock: Clock, op: Operation) -> Result:
@@ -573,10 +428,10 @@ def _expire_hold(session: Session, clock: Clock, timer: Timer) -> None:
 
 
 def get_hold(session: Session, hold_id: int) -> Hold:
-    row = session.execute(select(holds).where(holds.c.id == hold_id)).first()
+    row = session.execute(select(holds).where(holds.c.id == hold_id)).mappings().first()
     if row is None:
         raise NotFound(f"no hold {hold_id}", field="hold_id")
-    return _hold(row)
+    return storage.hold_from_row(row)
 
 
 @dataclass(frozen=True, slots=True)

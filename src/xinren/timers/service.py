@@ -9,7 +9,7 @@ lock taken by ``BEGIN IMMEDIATE`` serialises runners. Handlers must also be idem
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -159,3 +159,33 @@ def _record_failure(
                 due_at=again or row.due_at,
             )
         )
+
+
+def schedule_many(
+    session: Session, clock: Clock, kind: str, due: Sequence[tuple[str, datetime]]
+) -> None:
+    """Schedule one timer of `kind` per ``(subject, due_at)``, in one statement."""
+    now = clock.now()
+    session.execute(
+        timers.insert(),
+        [
+            dict(
+                kind=kind,
+                subject=subject,
+                due_at=at,
+                status=TimerStatus.PENDING.value,
+                payload=None,
+                created_at=now,
+            )
+            for subject, at in due
+        ],
+    )
+
+
+def cancel_many(session: Session, kind: str, subjects: Sequence[str]) -> None:
+    session.execute(
+        update(timers)
+        .where(timers.c.kind == kind, timers.c.subject.in_(list(subjects)))
+        .where(timers.c.status == TimerStatus.PENDING.value)
+        .values(status=TimerStatus.CANCELLED.value)
+    )

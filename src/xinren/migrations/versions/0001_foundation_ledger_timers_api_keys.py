@@ -167,19 +167,6 @@ def upgrade() -> None:
         sa.Column("debits_pending", sa.BigInteger(), nullable=False),
         sa.Column("credits_pending", sa.BigInteger(), nullable=False),
         sa.Column("seal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["ledger_accounts.id"],
-            name=op.f("fk_ledger_entries_account_id_ledger_accounts"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["seal_id"], ["ledger_seals.id"], name=op.f("fk_ledger_entries_seal_id_ledger_seals")
-        ),
-        sa.ForeignKeyConstraint(
-            ["transfer_id"],
-            ["ledger_transfers.id"],
-            name=op.f("fk_ledger_entries_transfer_id_ledger_transfers"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
     )
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
