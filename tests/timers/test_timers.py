@@ -42,8 +42,16 @@ def test_racing_runners_run_each_timer_once(fresh_url):
         service.create_account(s, clock, "shop", "CNY", debits_must_not_exceed_credits=True)
         service.move(s, clock, "fund", "src", "escrow", n * 100)
         hold_ids = [
-            service.hold(s, clock, f"h{i}", "escrow", "shop", 100,
-                         expires_at=clock.now() + timedelta(hours=1), expiry_action="post").hold_id
+            service.hold(
+                s,
+                clock,
+                f"h{i}",
+                "escrow",
+                "shop",
+                100,
+                expires_at=clock.now() + timedelta(hours=1),
+                expiry_action="post",
+            ).hold_id
             for i in range(n)
         ]
         for i in range(n):
@@ -63,7 +71,7 @@ def test_racing_runners_run_each_timer_once(fresh_url):
     for t in threads:
         t.join()
     assert sum(ran) == 2 * n
-    assert CALLS == Counter({f"race-{i}": 1 for i in range(n)})
+    assert Counter({f"race-{i}": 1 for i in range(n)}) == CALLS
     with unit_of_work(factory) as s:
         statuses = {service.get_hold(s, h).status for h in hold_ids}
         assert statuses == {HoldStatus.POSTED}

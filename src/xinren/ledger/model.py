@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from xinren.errors import (
     Conflict,
@@ -67,21 +67,21 @@ class Kind(enum.StrEnum):
     RESUME = "resume"
 
 
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """The four running totals of an account, in minor units."""
+class Balance(NamedTuple):
+    """The four running totals of an account, in minor units.
+
+    A NamedTuple rather than a frozen dataclass: the write path builds several per leg, and
+    tuples are built in C (a batch of 1,000 transfers spent a fifth of its time in __init__).
+    """
 
     debits_posted: int = 0
     credits_posted: int = 0
     debits_pending: int = 0
     credits_pending: int = 0
 
-    def __add__(self, other: Balance) -> Balance:
+    def __add__(self, other: Balance) -> Balance:  # type: ignore[override]
         return Balance(
-            self.debits_posted + other.debits_posted,
-            self.credits_posted + other.credits_posted,
-            self.debits_pending + other.debits_pending,
-            self.credits_pending + other.credits_pending,
+            self[0] + other[0], self[1] + other[1], self[2] + other[2], self[3] + other[3]
         )
 
     @property
@@ -95,7 +95,7 @@ class Balance:
         return self.credits_posted - self.debits_posted - self.debits_pending
 
     def is_zero(self) -> bool:
-        return self == ZERO
+        return not any(self)
 
 
 ZERO = Balance()
@@ -316,8 +316,7 @@ class Hold:
         return self.paused_remaining is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Delta:
+class Delta(NamedTuple):
     """One journal entry: what one operation did to one account's four totals."""
 
     account_id: int
@@ -353,12 +352,6 @@ class Plan:
         return {k: v for k, v in total.items() if not v.is_zero()}
 
 
-def _leg_delta(side: Side, amount: int, pending: bool) -> Balance:
-    if side is Side.DEBIT:
-        return Balance(debits_pending=amount) if pending else Balance(debits_posted=amount)
-    return Balance(credits_pending=amount) if pending else Balance(credits_posted=amount)
-
-
 def _entries_for_transfer(op: TransferOp, accounts: Mapping[str, Account]) -> list[Delta]:
     per_currency: dict[str, int] = defaultdict(int)
     merged: dict[int, Balance] = {}
@@ -367,8 +360,9 @@ def _entries_for_transfer(op: TransferOp, accounts: Mapping[str, Account]) -> li
         if account is None:
             raise NotFound(f"no account {leg.account!r}", field=f"legs[{i}].account")
         per_currency[account.currency] += leg.amount if leg.side is Side.DEBIT else -leg.amount
-        delta = _leg_delta(leg.side, leg.amount, pending=False)
-        merged[account.id] = merged.get(account.id, ZERO) + delta
+        delta = Balance(leg.amount, 0, 0, 0) if leg.side is Side.DEBIT else Balance(0, leg.amount)
+        previous = merged.get(account.id)
+        merged[account.id] = delta if previous is None else previous + delta
     off = {cur: diff for cur, diff in per_currency.items() if diff}
     if off:
         detail = ", ".join(
@@ -463,17 +457,21 @@ def _hold_change(op: HoldChange, hold: Hold, now: datetime) -> tuple[list[Delta]
 
 
 def _apply(
-    entries: Iterable[Delta], accounts: dict[str, Account], by_id: Mapping[int, str]
+    entries: Iterable[Delta],
+    accounts: Mapping[str, Account],
+    balances: dict[str, Balance],
+    by_id: Mapping[int, str],
 ) -> None:
-    """Apply entries to the working account states, or raise naming the broken limit."""
-    updated: dict[str, Account] = {}
+    """Apply entries to the working balances, or raise naming the broken limit."""
+    updated: dict[str, Balance] = {}
     for d in entries:
         code = by_id[d.account_id]
-        account = updated.get(code, accounts[code])
-        new = replace(account, balance=account.balance + d.balance)
-        limit = account.broken_limit(new.balance)
+        account = accounts[code]
+        before = updated.get(code) or balances[code]
+        after = before + d.balance
+        limit = account.broken_limit(after)
         if limit:
-            avail = account.balance.available if limit.startswith("debits") else None
+            avail = balances[code].available if limit.startswith("debits") else None
             hint = f" (available {Money(avail, account.currency)})" if avail is not None else ""
             raise LimitExceeded(
                 f"account {code!r} would break its limit {limit}{hint}",
@@ -481,8 +479,8 @@ def _apply(
                 account=code,
                 limit=limit,
             )
-        updated[code] = new
-    accounts.update(updated)
+        updated[code] = after
+    balances.update(updated)
 
 
 def plan_batch(
@@ -500,14 +498,14 @@ def plan_batch(
     """
     if len(ops) > MAX_BATCH:
         raise RequestTooLarge(f"a batch holds at most {MAX_BATCH} operations", field="operations")
-    working = dict(accounts)
+    balances = {code: a.balance for code, a in accounts.items()}
     by_id = {a.id: a.code for a in accounts.values()}
     hold_state = dict(holds)
     outcomes: list[Planned | XinrenError] = []
     for index, op in enumerate(ops):
         try:
             validate(op)
-            planned = _plan_one(op, working, hold_state, by_id, now)
+            planned = _plan_one(op, accounts, balances, hold_state, by_id, now)
         except XinrenError as err:
             if atomic:
                 rolled_back = Conflict(
@@ -521,31 +519,36 @@ def plan_batch(
         if planned.hold is not None and planned.hold.id:
             hold_state[planned.hold.id] = planned.hold
         outcomes.append(planned)
-    return Plan(outcomes, working, hold_state)
+    final = {
+        code: a if balances[code] == a.balance else replace(a, balance=balances[code])
+        for code, a in accounts.items()
+    }
+    return Plan(outcomes, final, hold_state)
 
 
 def _plan_one(
     op: Operation,
-    accounts: dict[str, Account],
+    accounts: Mapping[str, Account],
+    balances: dict[str, Balance],
     holds: Mapping[int, Hold],
     by_id: Mapping[int, str],
     now: datetime,
 ) -> Planned:
     if isinstance(op, TransferOp):
         entries = _entries_for_transfer(op, accounts)
-        _apply(entries, accounts, by_id)
+        _apply(entries, accounts, balances, by_id)
         return Planned(op, entries)
     if isinstance(op, HoldOp):
         entries, hold = _entries_for_hold(op, accounts)
         if op.expires_at is not None and op.expires_at <= now:
             raise ValidationFailed("expires_at must be in the future", field="expires_at")
-        _apply(entries, accounts, by_id)
+        _apply(entries, accounts, balances, by_id)
         return Planned(op, entries, hold=hold)
     hold_found = holds.get(op.hold_id)
     if hold_found is None:
         raise NotFound(f"no hold {op.hold_id}", field="hold_id")
     entries, changed, posted = _hold_change(op, hold_found, now)
-    _apply(entries, accounts, by_id)
+    _apply(entries, accounts, balances, by_id)
     return Planned(op, entries, hold=changed, post_amount=posted)
 
 
