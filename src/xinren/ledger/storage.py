@@ -155,8 +155,10 @@ WITH h AS (
   ORDER BY id FOR UPDATE
 ), a AS (
   SELECT {_ACCOUNT_COLS} FROM ledger_accounts
-  WHERE code IN (SELECT unnest(%(codes)b::text[]))
-     OR id IN (SELECT debit_account_id FROM h UNION ALL SELECT credit_account_id FROM h)
+  WHERE id IN (
+    SELECT id FROM ledger_accounts WHERE code IN (SELECT unnest(%(codes)b::text[]))
+    UNION ALL SELECT debit_account_id FROM h
+    UNION ALL SELECT credit_account_id FROM h)
   ORDER BY id FOR UPDATE
 )
 SELECT
