@@ -22,12 +22,21 @@ TimerId = NewType("TimerId", int)
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9._:/@+=-]{1,128}$")
 
+#: Keys Xinren makes for its own actions (e.g. a hold's expiry) start with this; callers may not
+#: use it, or a caller could take the key of a future system action and block it for good.
+SYSTEM_PREFIX = "sys:"
 
-def check_idempotency_key(key: Any, field: str = "idempotency_key") -> str:
+
+def check_idempotency_key(key: Any, field: str = "idempotency_key", *, system: bool = False) -> str:
     """Keys are 1-128 printable characters without spaces, e.g. ``order-1001-pay``."""
     if not isinstance(key, str) or not _KEY_RE.match(key):
         raise ValidationFailed(
             "an idempotency key is 1-128 characters from A-Z a-z 0-9 . _ : / @ + = -",
+            field=field,
+        )
+    if key.startswith(SYSTEM_PREFIX) and not system:
+        raise ValidationFailed(
+            f"keys starting with {SYSTEM_PREFIX!r} are reserved for Xinren's own actions",
             field=field,
         )
     return key

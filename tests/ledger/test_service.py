@@ -315,3 +315,25 @@ def test_seal_and_verify(books, clock):
     journal.seal(s, clock)
     report = journal.verify(s)
     assert report.ok and report.blocks == 2 and report.unsealed == 0
+
+
+def test_callers_cannot_take_the_key_of_a_future_expiry(books, clock, factory):
+    s = books
+    h = service.hold(
+        s,
+        clock,
+        "h",
+        "escrow",
+        "merchant",
+        1_000,
+        expires_at=clock.now() + timedelta(hours=1),
+        expiry_action="void",
+    )
+    with pytest.raises(ValidationFailed, match="reserved"):
+        service.move(s, clock, f"sys:expire:{h.hold_id}", "psp", "escrow", 1)
+    service.move(s, clock, f"expire-{h.hold_id}", "psp", "escrow", 1)  # an ordinary key
+    s.commit()
+    clock.advance(hours=2)
+    assert timers.run_due(factory, clock) == 1
+    assert service.get_hold(s, h.hold_id).status is HoldStatus.VOIDED
+    assert timers.pending(s) == []

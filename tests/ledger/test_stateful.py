@@ -65,8 +65,8 @@ ACCOUNTS: dict[str, tuple[bool, bool]] = {
 }
 VERIFY_EVERY = 4  # steps between full journal verifications
 # What a step does, and how often (relative weights).
-WEIGHTS = {"transfer": 2, "hold": 2, "post": 1, "void": 1, "extend": 1, "pause": 1, "resume": 1}
-WEIGHTS |= {"advance": 2, "retry": 2, "malformed": 1}
+WEIGHTS = {"transfer": 2, "hold": 2, "post": 1, "void": 1, "extend": 1, "pause": 2, "resume": 2}
+WEIGHTS |= {"advance": 3, "retry": 2, "malformed": 1}
 STEPS = [kind for kind, weight in WEIGHTS.items() for _ in range(weight)]
 HOLD_CHANGES = {"post", "void", "extend", "pause", "resume"}
 TOTALS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
@@ -462,7 +462,11 @@ class LedgerMachine(RuleBasedStateMachine):
             op = data.draw(st.sampled_from([self.refused[key], ("transfer", legs)]), label="op")
             self.submit(op, key)
             return
-        key = data.draw(st.sampled_from(sorted(self.accepted)), label="key")
+        # Pick the kind of request first: transfers would otherwise crowd out the rest.
+        kinds = sorted({op[0] for op, _ in self.accepted.values()})
+        kind = data.draw(st.sampled_from(kinds), label="kind")
+        keys = sorted(k for k, (op, _) in self.accepted.items() if op[0] == kind)
+        key = data.draw(st.sampled_from(keys), label="key")
         first = self.accepted[key][0]
         if how == "different":
             other = data.draw(st.sampled_from([variant(first), ("transfer", legs)]), label="op")
@@ -602,12 +606,12 @@ def variant(op: Op) -> Op:
 
 @pytest.mark.slow
 def test_ledger_agrees_with_an_in_memory_model(engine: Engine) -> None:
-    """About 20 s on SQLite and 35 s on PostgreSQL (2,400 steps, each checked)."""
+    """About 20 s on SQLite and 30 s on PostgreSQL (2,500 and 1,500 steps, each one checked)."""
     run_state_machine_as_test(
         lambda: LedgerMachine(engine),
         settings=settings(
-            max_examples=60,
-            stateful_step_count=40,
+            max_examples=60 if engine.dialect.name == "postgresql" else 100,
+            stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),

@@ -32,7 +32,7 @@ from xinren.errors import (
     ValidationFailed,
     XinrenError,
 )
-from xinren.ids import check_idempotency_key, payload_hash
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
 from xinren.ledger import model, storage
 from xinren.ledger.model import (
     Account,
@@ -146,14 +146,14 @@ def _insert(session: Session, table: Any) -> Any:
     return postgresql.insert(table) if is_postgres(session) else sqlite.insert(table)
 
 
-def _check_keys(ops: Sequence[Operation]) -> list[str]:
+def _check_keys(ops: Sequence[Operation], system: bool) -> list[str]:
     """Validate every key (unique within the batch); return each operation's payload hash."""
     if len(ops) > model.MAX_BATCH:
         raise RequestTooLarge(f"a batch holds at most {model.MAX_BATCH} operations")
     hashes = []
     seen: set[str] = set()
     for i, op in enumerate(ops):
-        check_idempotency_key(op.meta.key, field=f"operations[{i}].idempotency_key")
+        check_idempotency_key(op.meta.key, field=f"operations[{i}].idempotency_key", system=system)
         if op.meta.key in seen:
             raise ValidationFailed(
                 f"idempotency key {op.meta.key!r} appears twice in one batch",
@@ -178,7 +178,12 @@ def _replayed(op: Operation, stored: storage.StoredOp, digest: str) -> Outcome:
 
 
 def submit(
-    session: Session, clock: Clock, ops: Sequence[Operation], *, atomic: bool = False
+    session: Session,
+    clock: Clock,
+    ops: Sequence[Operation],
+    *,
+    atomic: bool = False,
+    system: bool = False,
 ) -> list[Outcome]:
     """Apply a batch in order; each operation gets its own result or error.
 
@@ -187,7 +192,7 @@ def submit(
     (``replayed``) if its payload is the same, and `IdempotencyKeyReused` if it is not. A refused
     operation writes nothing, so its key stays free for a corrected retry.
     """
-    hashes = _check_keys(ops)
+    hashes = _check_keys(ops, system)
     now = clock.now()
     hold_ids = sorted({op.hold_id for op in ops if isinstance(op, model.HoldChange)})
     codes = sorted({code for op in ops for code in model.accounts_of(op)})
@@ -295,9 +300,9 @@ def _sync_timers(
         timers.schedule_many(session, clock, HOLD_EXPIRY, schedule)
 
 
-def submit_one(session: Session, clock: Clock, op: Operation) -> Result:
-    """Apply one operation or raise its error."""
-    (outcome,) = submit(session, clock, [op], atomic=True)
+def submit_one(session: Session, clock: Clock, op: Operation, *, system: bool = False) -> Result:
+    """Apply one operation or raise its error (`system`: Xinren's own, with a ``sys:`` key)."""
+    (outcome,) = submit(session, clock, [op], atomic=True, system=system)
     if isinstance(outcome, XinrenError):
         raise outcome
     return outcome
@@ -417,11 +422,13 @@ def _expire_hold(session: Session, clock: Clock, timer: Timer) -> None:
         return
     if found.expires_at > clock.now():  # extended after this timer was read
         return
-    key = f"expire-{found.id}"
-    if found.expiry_action is ExpiryAction.POST:
-        post(session, clock, key, found.id, reason="hold_expired")
-    else:
-        void(session, clock, key, found.id, reason="hold_expired")
+    meta = Meta(f"{SYSTEM_PREFIX}expire:{found.id}", "hold_expired")
+    op: model.Operation = (
+        model.PostOp(meta, found.id)
+        if found.expiry_action is ExpiryAction.POST
+        else model.VoidOp(meta, found.id)
+    )
+    submit_one(session, clock, op, system=True)
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -395,6 +395,13 @@ def _load_portable(
 
 
 def _write_portable(session: Session, rows: Rows) -> Written:
+    # A savepoint (in-process on SQLite): if a check constraint fires halfway, nothing of the
+    # batch stays in the caller's transaction.
+    with session.begin_nested():
+        return _write_portable_rows(session, rows)
+
+
+def _write_portable_rows(session: Session, rows: Rows) -> Written:
     claimed: dict[str, int] = {}
     for chunk in _chunks(rows.transfers):
         params = [
