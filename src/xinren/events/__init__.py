@@ -1,0 +1,1 @@
+"""The outbox: every state change appends an event in the same transaction as the change."""

@@ -1,0 +1,419 @@
+"""Order use cases: each action runs the state machine and carries out its effects (ledger
+movements, countdown timers, events) in the caller's one transaction: all or nothing.
+
+Money: the payment goes from the payment provider's clearing account into the order's escrow
+account, which may never go below zero; refunds go back the same way; settlement is one
+transfer from escrow to the merchant, the platform's commission and the host's commission.
+For every order at every moment: paid = released + refunded + held (the escrow balance).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from xinren import policies
+from xinren.clock import Clock
+from xinren.errors import IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.events import service as events
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
+from xinren.ledger import model as ledger_model
+from xinren.ledger import service as ledger
+from xinren.money import check_amount, check_currency
+from xinren.orders import model
+from xinren.orders.model import Action, AfterSales, Command, Countdown, Order, Status
+from xinren.orders.tables import order_actions, orders
+from xinren.timers import service as timers
+from xinren.timers.model import Timer
+
+AUTO_CONFIRM = "orders.auto_confirm"
+AUTO_CANCEL = "orders.auto_cancel"
+REFUND_DEADLINE = "orders.refund_deadline"
+_PARTY = re.compile(r"^(buyer|merchant|host):[a-z0-9_-]{1,64}$")
+
+TOPICS = {
+    Action.PAY: "order.paid",
+    Action.CANCEL: "order.cancelled",
+    Action.SHIP: "order.shipped",
+    Action.DELIVER: "order.delivered",
+    Action.CONFIRM: "order.completed",
+    Action.EXTEND: "order.countdown_extended",
+    Action.REQUEST_REFUND: "refund.requested",
+    Action.WITHDRAW_REFUND: "refund.withdrawn",
+    Action.APPROVE_REFUND: "refund.approved",
+    Action.REJECT_REFUND: "refund.rejected",
+    Action.SHIP_RETURN: "return.shipped",
+    Action.RECEIVE_RETURN: "return.received",
+    Action.OPEN_DISPUTE: "dispute.opened",
+    Action.DECIDE_DISPUTE: "dispute.decided",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    id: int
+    buyer: str
+    merchant: str
+    host: str | None
+    currency: str
+    category: str
+    delivery_method: str
+    state: Order
+    countdown_due_at: datetime | None
+    created_at: datetime
+    replayed: bool = False
+
+    @property
+    def allowed(self) -> list[str]:
+        return [a.value for a in model.allowed(self.state)]
+
+
+def escrow(order_id: int) -> str:
+    return f"escrow:order:{order_id}"
+
+
+def psp(currency: str) -> str:
+    return f"psp:{currency.lower()}"
+
+
+def _party(value: str, field: str, role: str) -> str:
+    if not _PARTY.match(value) or not value.startswith(role + ":"):
+        raise ValidationFailed(f"{field} is '{role}:<id>', e.g. '{role}:42'", field=field)
+    return value
+
+
+def _view(row: Any, replayed: bool = False) -> OrderView:
+    state = Order(
+        total=row.total,
+        status=Status(row.status),
+        after_sales=AfterSales(row.after_sales),
+        paid=row.paid,
+        refunded=row.refunded,
+        released=row.released,
+        requested=row.requested,
+        request_kind=row.request_kind,
+        extended=row.extended,
+    )
+    return OrderView(
+        row.id,
+        row.buyer,
+        row.merchant,
+        row.host,
+        row.currency,
+        row.category,
+        row.delivery_method,
+        state,
+        row.countdown_due_at,
+        row.created_at,
+        replayed,
+    )
+
+
+def create_order(
+    session: Session,
+    clock: Clock,
+    key: str,
+    *,
+    buyer: str,
+    merchant: str,
+    total: int,
+    currency: str,
+    category: str,
+    delivery_method: str = "express",
+    host: str | None = None,
+    host_rate_bp: int = 0,
+) -> OrderView:
+    """Create an order (status created); the key makes a retry return the same order."""
+    check_idempotency_key(key)
+    check_amount(total, "total", positive=True)
+    check_currency(currency)
+    _party(buyer, "buyer", "buyer")
+    _party(merchant, "merchant", "merchant")
+    if host is not None:
+        _party(host, "host", "host")
+    if not 0 <= host_rate_bp <= 5_000:
+        raise ValidationFailed("host_rate_bp is between 0 and 5000 (50%)", field="host_rate_bp")
+    timer_policy = policies.order_timers()
+    timer_policy.receipt_period(delivery_method)
+    fields = dict(
+        buyer=buyer,
+        merchant=merchant,
+        host=host,
+        host_rate_bp=host_rate_bp,
+        category=category,
+        delivery_method=delivery_method,
+        currency=currency,
+        total=total,
+    )
+    existing = session.execute(select(orders).where(orders.c.idempotency_key == key)).first()
+    if existing is not None:
+        if any(getattr(existing, k) != v for k, v in fields.items()):
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} created order {existing.id} with other details",
+                field="idempotency_key",
+            )
+        return _view(existing, replayed=True)
+    now = clock.now()
+    order_id = session.execute(
+        orders.insert().returning(orders.c.id),
+        dict(
+            **fields,
+            idempotency_key=key,
+            status=Status.CREATED.value,
+            after_sales=AfterSales.NONE.value,
+            policy_version=timer_policy.version,
+            created_at=now,
+            updated_at=now,
+        ),
+    ).scalar_one()
+    ledger.create_account(
+        session, clock, escrow(order_id), currency, debits_must_not_exceed_credits=True
+    )
+    events.append(
+        session,
+        clock,
+        "order.created",
+        f"order:{order_id}",
+        {"order": order_id, "total": total, "currency": currency},
+    )
+    return get_order(session, order_id)
+
+
+def get_order(session: Session, order_id: int) -> OrderView:
+    row = session.execute(select(orders).where(orders.c.id == order_id)).first()
+    if row is None:
+        raise NotFound(f"no order {order_id}", field="order_id")
+    return _view(row)
+
+
+def act(
+    session: Session,
+    clock: Clock,
+    order_id: int,
+    action: Action,
+    key: str,
+    *,
+    actor: str,
+    amount: int | None = None,
+    kind: model.RefundKind | None = None,
+    system: bool = False,
+) -> OrderView:
+    """Run `action` on the order with its effects, once per idempotency key."""
+    check_idempotency_key(key, system=system)
+    digest = payload_hash(
+        {"order": order_id, "action": action.value, "amount": amount, "kind": kind}
+    )
+    done = session.execute(
+        select(order_actions).where(order_actions.c.idempotency_key == key)
+    ).first()
+    if done is not None:
+        if done.payload_hash != digest:
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was used for {done.action} on order {done.order_id}",
+                field="idempotency_key",
+            )
+        return replace(get_order(session, done.order_id), replayed=True)
+    row = session.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"no order {order_id}", field="order_id")
+    before = _view(row)
+    after, effects = model.decide(before.state, Command(action, amount, kind))
+    now = clock.now()
+    due, left = row.countdown_due_at, row.countdown_left_ms
+    for n, effect in enumerate(effects):
+        ledger_key = f"{SYSTEM_PREFIX}order:{order_id}:{key}:{n}"
+        if isinstance(effect, model.Hold):
+            ledger.create_account(session, clock, psp(row.currency), row.currency)
+            _move(
+                session,
+                clock,
+                ledger_key,
+                psp(row.currency),
+                escrow(order_id),
+                effect.amount,
+                "payment",
+                order_id,
+            )
+        elif isinstance(effect, model.Refund):
+            _move(
+                session,
+                clock,
+                ledger_key,
+                escrow(order_id),
+                psp(row.currency),
+                effect.amount,
+                "refund",
+                order_id,
+            )
+        elif isinstance(effect, model.Settle):
+            _settle(session, clock, ledger_key, row, effect.amount)
+        else:
+            due, left = _countdown(session, clock, row, effect, due, left)
+    _other_timers(session, clock, order_id, before.state, after, now)
+    session.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(
+            status=after.status.value,
+            after_sales=after.after_sales.value,
+            paid=after.paid,
+            refunded=after.refunded,
+            released=after.released,
+            requested=after.requested,
+            request_kind=after.request_kind,
+            extended=after.extended,
+            countdown_due_at=due,
+            countdown_left_ms=left,
+            updated_at=now,
+        )
+    )
+    session.execute(
+        order_actions.insert(),
+        dict(
+            order_id=order_id,
+            action=action.value,
+            idempotency_key=key,
+            payload_hash=digest,
+            from_state=model.label(before.state),
+            to_state=model.label(after),
+            actor=actor,
+            created_at=now,
+        ),
+    )
+    events.append(
+        session,
+        clock,
+        TOPICS[action],
+        f"order:{order_id}",
+        {
+            "order": order_id,
+            "from": model.label(before.state),
+            "to": model.label(after),
+            "actor": actor,
+            "refunded": after.refunded,
+            "released": after.released,
+        },
+    )
+    return get_order(session, order_id)
+
+
+def _move(
+    session: Session,
+    clock: Clock,
+    key: str,
+    debit: str,
+    credit: str,
+    amount: int,
+    reason: str,
+    order_id: int,
+) -> None:
+    op = ledger_model.TransferOp(
+        ledger_model.Meta(key, reason, {"order": str(order_id)}),
+        (
+            ledger_model.Leg(debit, ledger_model.Side.DEBIT, amount),
+            ledger_model.Leg(credit, ledger_model.Side.CREDIT, amount),
+        ),
+    )
+    ledger.submit_one(session, clock, op, system=True)
+
+
+def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> None:
+    """One transfer: escrow -> merchant share + platform commission + host commission."""
+    platform_fee = amount * policies.platform_rate_bp(row.category) // 10_000
+    host_fee = amount * row.host_rate_bp // 10_000 if row.host else 0
+    legs = [ledger_model.Leg(escrow(row.id), ledger_model.Side.DEBIT, amount)]
+    credits = [
+        (f"{row.merchant}:available", amount - platform_fee - host_fee),
+        (f"platform:commission:{row.currency.lower()}", platform_fee),
+        (f"{row.host}:available" if row.host else "", host_fee),
+    ]
+    for code, share in credits:
+        if share > 0:
+            ledger.create_account(
+                session, clock, code, row.currency, debits_must_not_exceed_credits=True
+            )
+            legs.append(ledger_model.Leg(code, ledger_model.Side.CREDIT, share))
+    op = ledger_model.TransferOp(
+        ledger_model.Meta(key, "settlement", {"order": str(row.id)}), tuple(legs)
+    )
+    ledger.submit_one(session, clock, op, system=True)
+
+
+def _countdown(
+    session: Session,
+    clock: Clock,
+    row: Any,
+    effect: Countdown,
+    due: datetime | None,
+    left: int | None,
+) -> tuple[datetime | None, int | None]:
+    now = clock.now()
+    subject = str(row.id)
+    timer_policy = policies.order_timers()
+    if effect is Countdown.START:
+        due = now + timer_policy.receipt_period(row.delivery_method)
+        timers.schedule(session, clock, AUTO_CONFIRM, subject, due)
+        return due, None
+    if effect is Countdown.PAUSE and due is not None:
+        timers.cancel(session, AUTO_CONFIRM, subject)
+        return None, int(max(due - now, timedelta(0)) / timedelta(milliseconds=1))
+    if effect is Countdown.RESUME and left is not None:
+        due = now + timedelta(milliseconds=left)
+        timers.schedule(session, clock, AUTO_CONFIRM, subject, due)
+        return due, None
+    if effect is Countdown.EXTEND and due is not None:
+        due = due + timer_policy.extension
+        timers.reschedule(session, AUTO_CONFIRM, subject, due)
+        return due, None
+    if effect is Countdown.STOP:
+        timers.cancel(session, AUTO_CONFIRM, subject)
+        return None, None
+    return due, left
+
+
+def _other_timers(
+    session: Session, clock: Clock, order_id: int, before: Order, after: Order, now: datetime
+) -> None:
+    """Unshipped orders cancel themselves; unanswered refund requests approve themselves."""
+    subject = str(order_id)
+    timer_policy = policies.order_timers()
+    if before.status is Status.CREATED and after.status is Status.PAID:
+        timers.schedule(session, clock, AUTO_CANCEL, subject, now + timer_policy.unshipped_cancel)
+    elif before.status is Status.PAID and after.status is not Status.PAID:
+        timers.cancel(session, AUTO_CANCEL, subject)
+    waiting_before = before.after_sales is AfterSales.REFUND_REQUESTED
+    waiting_after = after.after_sales is AfterSales.REFUND_REQUESTED
+    if waiting_after and not waiting_before:
+        timers.schedule(
+            session, clock, REFUND_DEADLINE, subject, now + timer_policy.refund_response
+        )
+    elif waiting_before and not waiting_after:
+        timers.cancel(session, REFUND_DEADLINE, subject)
+
+
+def _timer_action(action: Action) -> Any:
+    def run(session: Session, clock: Clock, timer: Timer) -> None:
+        order = get_order(session, int(timer.subject))
+        if action not in model.allowed(order.state):
+            return  # the order moved on (e.g. shipped) after the timer was set
+        act(
+            session,
+            clock,
+            order.id,
+            action,
+            f"{SYSTEM_PREFIX}{timer.kind}:{timer.id}",
+            actor="system",
+            system=True,
+        )
+
+    return run
+
+
+timers.handler(AUTO_CONFIRM)(_timer_action(Action.CONFIRM))
+timers.handler(AUTO_CANCEL)(_timer_action(Action.CANCEL))
+timers.handler(REFUND_DEADLINE)(_timer_action(Action.APPROVE_REFUND))

@@ -1,0 +1,75 @@
+"""Policies are data: versioned YAML files shipped in the package, loaded and checked here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import yaml
+
+from xinren.errors import ValidationFailed
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    version: str
+    effective_from: date
+    body: dict[str, Any]
+
+    def get(self, *path: str) -> Any:
+        node: Any = self.body
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                raise ValidationFailed(
+                    f"policy {self.id} {self.version} has no {'.'.join(path)}", field=part
+                )
+            node = node[part]
+        return node
+
+
+@cache
+def load(name: str) -> Policy:
+    """Load `xinren/policies/<name>.yaml`, checking it names its id, version and start date."""
+    raw = yaml.safe_load((files("xinren.policies") / f"{name}.yaml").read_text("utf-8"))
+    for required in ("id", "version", "effective_from"):
+        if required not in raw:
+            raise ValueError(f"policy file {name}.yaml lacks {required!r}")
+    start = raw.pop("effective_from")
+    return Policy(raw.pop("id"), str(raw.pop("version")), date.fromisoformat(str(start)), raw)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTimers:
+    version: str
+    receipt_days: dict[str, int]
+    extension: timedelta
+    unshipped_cancel: timedelta
+    refund_response: timedelta
+
+    def receipt_period(self, method: str) -> timedelta:
+        if method not in self.receipt_days:
+            raise ValidationFailed(
+                f"delivery method must be one of {', '.join(sorted(self.receipt_days))}",
+                field="delivery_method",
+            )
+        return timedelta(days=self.receipt_days[method])
+
+
+def order_timers() -> OrderTimers:
+    p = load("timers")
+    return OrderTimers(
+        p.version,
+        {k: int(v) for k, v in p.get("receipt_confirmation_days").items()},
+        timedelta(days=int(p.get("extension_days"))),
+        timedelta(days=int(p.get("unshipped_cancel_days"))),
+        timedelta(hours=int(p.get("refund_response_hours"))),
+    )
+
+
+def platform_rate_bp(category: str) -> int:
+    rates = load("commissions").get("platform_rate_bp")
+    return int(rates.get(category, rates["default"]))
