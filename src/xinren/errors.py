@@ -36,7 +36,7 @@ class XinrenError(Exception):
             body["instance"] = instance
         if self.field:
             body["errors"] = [{"field": self.field, "detail": self.detail}]
-        body.update(self.extra)
+        body.update({k: v for k, v in self.extra.items() if k not in body})
         return body
 
 

@@ -79,7 +79,9 @@ def create_app(
 
     `sessions` overrides where requests get their sessions (tests bind them to a savepoint).
     """
+    from xinren.events.api import router as events_router
     from xinren.ledger.api import router as ledger_router
+    from xinren.orders.api import router as orders_router
 
     app = FastAPI(
         title="Xinren",
@@ -127,5 +129,7 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(ledger_router)
+    app.include_router(orders_router)
+    app.include_router(events_router)
     app.add_middleware(BodySizeLimit)
     return app

@@ -47,10 +47,14 @@ def db_upgrade() -> None:
 def keys_create(
     role: Annotated[str, typer.Option(help="platform, buyer, merchant, ..., admin")],
     name: Annotated[str, typer.Option(help="a label for the key")] = "",
-    subject: Annotated[str | None, typer.Option(help="e.g. merchant:42")] = None,
+    party: Annotated[
+        str | None, typer.Option(help="the buyer/merchant/host id it acts for")
+    ] = None,
 ) -> None:
     """Create an API key and print it (it is shown only once)."""
     from xinren.access import service as access
+
+    subject = f"{role}:{party}" if party else None
 
     with opened() as engine, unit_of_work(session_factory(engine)) as session:
         principal, secret = access.create_key(

@@ -204,7 +204,7 @@ def decide(order: Order, cmd: Command) -> tuple[Order, list[Effect]]:
                 else ""
             )
             + f"; it allows: {names}",
-            status=order.status.value,
+            order_status=order.status.value,
             after_sales=order.after_sales.value,
             allowed=[a.value for a in ok],
         )
@@ -316,3 +316,31 @@ def reachable(total: int = 10_000) -> list[Order]:
                     seen.add(new)
                     queue.append(new)
     return sorted(seen, key=lambda o: (label(o), o.refunded, o.requested, o.extended))
+
+
+#: Who may take which action on an order they are party to (platform and admin: all).
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    "buyer": frozenset(
+        {
+            Action.CANCEL,
+            Action.CONFIRM,
+            Action.EXTEND,
+            Action.REQUEST_REFUND,
+            Action.WITHDRAW_REFUND,
+            Action.SHIP_RETURN,
+            Action.OPEN_DISPUTE,
+        }
+    ),
+    "merchant": frozenset(
+        {
+            Action.CANCEL,
+            Action.SHIP,
+            Action.DELIVER,
+            Action.APPROVE_REFUND,
+            Action.REJECT_REFUND,
+            Action.RECEIVE_RETURN,
+            Action.OPEN_DISPUTE,
+        }
+    ),
+    "reviewer": frozenset({Action.DECIDE_DISPUTE}),
+}

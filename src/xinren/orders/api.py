@@ -1,0 +1,171 @@
+"""HTTP routes under /v1/orders: parse, check who is asking, call the service, serialise.
+
+Object-level access: a buyer or merchant key (``xinren keys create --role buyer --party 7``)
+sees and acts only on its own orders; any other order answers 404, so a caller cannot learn
+that it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from sqlalchemy import select
+
+from xinren.access.service import Principal
+from xinren.api.deps import ClockDep, IdempotencyKeyDep, PrincipalDep, SessionDep
+from xinren.errors import Forbidden, NotFound, ValidationFailed
+from xinren.orders import model, service
+from xinren.orders.model import Action
+from xinren.orders.tables import orders
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+PARTY_ROLES = ("buyer", "merchant")
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    buyer: str
+    merchant: str
+    total: Annotated[StrictInt, Field(gt=0)]
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    category: Annotated[str, Field(min_length=1, max_length=50)] = "default"
+    delivery_method: str = "express"
+    host: str | None = None
+    host_rate_bp: Annotated[StrictInt, Field(ge=0, le=5_000)] = 0
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Annotated[StrictInt, Field(ge=0)] | None = None
+    kind: Literal["refund_only", "return_and_refund"] | None = None
+
+
+class OrderOut(BaseModel):
+    id: int
+    buyer: str
+    merchant: str
+    host: str | None
+    currency: str
+    total: int
+    status: str
+    after_sales: str
+    paid: int
+    refunded: int
+    released: int
+    held: int
+    countdown_due_at: AwareDatetime | None
+    allowed: list[str]
+    replayed: bool
+
+    @classmethod
+    def of(cls, v: service.OrderView) -> OrderOut:
+        s = v.state
+        return cls(
+            id=v.id,
+            buyer=v.buyer,
+            merchant=v.merchant,
+            host=v.host,
+            currency=v.currency,
+            total=s.total,
+            status=s.status.value,
+            after_sales=s.after_sales.value,
+            paid=s.paid,
+            refunded=s.refunded,
+            released=s.released,
+            held=s.held,
+            countdown_due_at=v.countdown_due_at,
+            allowed=v.allowed,
+            replayed=v.replayed,
+        )
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+def _visible(principal: Principal, order: service.OrderView) -> bool:
+    if principal.role in PARTY_ROLES:
+        return principal.subject in (order.buyer, order.merchant)
+    return True
+
+
+def _load(session: SessionDep, principal: Principal, order_id: int) -> service.OrderView:
+    order = service.get_order(session, order_id)
+    if principal.role not in ("admin", "platform", "reviewer", "auditor") and not (
+        principal.role in PARTY_ROLES and _visible(principal, order)
+    ):
+        raise NotFound(f"no order {order_id}", field="order_id")
+    return order
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_order(
+    body: OrderIn,
+    key: IdempotencyKeyDep,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+    response: Response,
+) -> OrderOut:
+    if principal.role not in ("admin", "platform"):
+        raise Forbidden("orders are created by the platform back end (role platform)")
+    view = service.create_order(session, clock, key, **body.model_dump())
+    session.commit()
+    if view.replayed:
+        response.status_code = status.HTTP_200_OK
+    return OrderOut.of(view)
+
+
+@router.get("")
+def list_orders(
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> OrderPage:
+    if cursor is not None and not cursor.isdigit():
+        raise ValidationFailed("cursor is the next_cursor of a previous page", field="cursor")
+    q = select(orders.c.id).where(orders.c.id > int(cursor or 0)).order_by(orders.c.id)
+    if principal.role in PARTY_ROLES:
+        column = orders.c.buyer if principal.role == "buyer" else orders.c.merchant
+        q = q.where(column == principal.subject)
+    elif principal.role not in ("admin", "platform", "reviewer", "auditor"):
+        raise Forbidden(f"role {principal.role!r} has no orders")
+    ids = session.execute(q.limit(limit)).scalars().all()
+    items = [OrderOut.of(service.get_order(session, i)) for i in ids]
+    return OrderPage(items=items, next_cursor=str(ids[-1]) if len(ids) == limit else None)
+
+
+@router.get("/{order_id}")
+def get_order(order_id: int, session: SessionDep, principal: PrincipalDep) -> OrderOut:
+    return OrderOut.of(_load(session, principal, order_id))
+
+
+@router.post("/{order_id}/{action}")
+def act(
+    order_id: int,
+    action: Action,
+    body: ActionIn,
+    key: IdempotencyKeyDep,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> OrderOut:
+    order = _load(session, principal, order_id)
+    if principal.role not in ("admin", "platform") and action not in model.ROLE_ACTIONS.get(
+        principal.role, frozenset()
+    ):
+        raise Forbidden(f"a {principal.role} may not {action.value} an order")
+    if principal.role in PARTY_ROLES:
+        party = order.buyer if principal.role == "buyer" else order.merchant
+        if principal.subject != party:
+            raise NotFound(f"no order {order_id}", field="order_id")
+    actor = principal.subject or principal.role
+    view = service.act(
+        session, clock, order_id, action, key, actor=actor, amount=body.amount, kind=body.kind
+    )
+    session.commit()
+    return OrderOut.of(view)
