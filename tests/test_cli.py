@@ -32,6 +32,8 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
     assert (tmp_path / "xinren.db").exists()
     assert "¥141.55" in out.stdout and "¥7.45" in out.stdout
     assert "Ledger verified" in out.stdout
+    for line in ("completed", "refunded", "¥599.00", "¥200.00"):
+        assert line in out.stdout
     again = subprocess.run(
         [*XINREN, "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )

@@ -44,10 +44,10 @@ def run_demo(engine: Engine, console: Console) -> None:
     factory = session_factory(engine)
     clock = FakeClock(SystemClock().now())
     with unit_of_work(factory) as session:
-        order = 1001 + len(service.list_accounts(session, prefix="escrow:order:", limit=1000))
-    psp, escrow = "psp:alipay", f"escrow:order:{order}"
+        order = 1001 + len(service.list_accounts(session, prefix="escrow:demo:", limit=1000))
+    psp, escrow = "psp:alipay", f"escrow:demo:{order}"
     settlement, merchant, commission = (
-        f"settlement:order:{order}",
+        f"settlement:demo:{order}",
         "merchant:42:available",
         "platform:commission",
     )
@@ -146,6 +146,10 @@ def run_demo(engine: Engine, console: Console) -> None:
         f"merchant, {Money(fee, 'CNY')} platform commission (5%)."
     )
     _balances(console, engine, codes, "balances after settlement")
+
+    from xinren.cli.demo_orders import run_orders
+
+    run_orders(engine, console, clock)
 
     with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
