@@ -9,3 +9,10 @@ def test_ledger_bench_quick_smoke(capsys):
     assert main(["--quick", "--backend", "sqlite"]) == 0
     out = capsys.readouterr().out
     assert "transfers one-at-a-time" in out
+
+
+def test_orders_bench_smoke(capsys):
+    from bench.orders_bench import main as orders_main
+
+    assert orders_main(["--backend", "sqlite", "--orders", "3"]) == 0
+    assert "completed orders/s" in capsys.readouterr().out

@@ -1,0 +1,105 @@
+"""Completed orders per second, end to end through the service layer.
+
+Each order is four transactions, as a platform would send them: create, pay (the payment into
+escrow), ship (the countdown starts), confirm (settlement in one transfer to merchant, platform
+and host). Printed next to the ledger's plain transfers per second measured in the same run, so
+the figure reads as "an order costs N transfers". Never asserts on time.
+
+    python bench/orders_bench.py [--backend sqlite|postgres|both] [--orders N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from xinren.clock import SystemClock
+from xinren.db import make_engine, session_factory, unit_of_work, upgrade
+from xinren.ledger import service as ledger
+from xinren.orders import service as orders
+from xinren.orders.model import Action
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def measure(url: str, n: int) -> tuple[float, float]:
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    clock = SystemClock()
+    with unit_of_work(factory) as s:
+        ledger.create_account(s, clock, "bench:src", "CNY")
+        ledger.create_account(s, clock, "bench:dst", "CNY")
+    started = time.perf_counter()
+    for i in range(n):
+        with unit_of_work(factory) as s:
+            ledger.move(s, clock, f"t{i}", "bench:src", "bench:dst", 1)
+    transfers = n / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for i in range(n):
+        with unit_of_work(factory) as s:
+            view = orders.create_order(
+                s,
+                clock,
+                f"o{i}",
+                buyer="buyer:1",
+                merchant=f"merchant:{i % 50}",
+                total=9_900,
+                currency="CNY",
+                category="default",
+                host="host:1",
+                host_rate_bp=500,
+            )
+        for action in (Action.PAY, Action.SHIP, Action.CONFIRM):
+            with unit_of_work(factory) as s:
+                orders.act(s, clock, view.id, action, f"o{i}-{action.value}", actor="bench")
+    completed = n / (time.perf_counter() - started)
+    engine.dispose()
+    return completed, transfers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--pg-url", default=PG_URL)
+    args = parser.parse_args(argv)
+    print(f"machine: nproc {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as tmp:
+                completed, transfers = measure(f"sqlite:///{tmp}/bench.db", args.orders)
+        else:
+            name = f"xinren_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(make_url(args.pg_url), isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            except Exception as err:
+                print(f"postgres: skipped ({err.__class__.__name__}: no server at {args.pg_url})")
+                continue
+            try:
+                url = make_url(args.pg_url).set(database=name).render_as_string(False)
+                completed, transfers = measure(url, args.orders)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+        print(
+            f"{backend}: {completed:,.0f} completed orders/s (create, pay, ship, confirm: 4 "
+            f"transactions each); ledger transfers {transfers:,.0f}/s in the same run; an order "
+            f"costs {transfers / completed:.1f} transfers"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
