@@ -42,6 +42,9 @@ def measure(url: str, n: int) -> tuple[float, float]:
         with unit_of_work(factory) as s:
             ledger.move(s, clock, f"t{i}", "bench:src", "bench:dst", 1)
     transfers = n / (time.perf_counter() - started)
+    with unit_of_work(factory) as s:
+        for m in range(50):
+            orders.pay_deposit(s, clock, f"dep-{m}", f"merchant:{m}", 100_000, "CNY")
     started = time.perf_counter()
     for i in range(n):
         with unit_of_work(factory) as s:

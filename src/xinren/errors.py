@@ -105,6 +105,11 @@ class ConcurrentRequest(Conflict):
     title = "A concurrent request uses the same key; retry"
 
 
+class DepositTooLow(Conflict):
+    slug = "deposit-too-low"
+    title = "The merchant's deposit is below what the category requires"
+
+
 class LimitExceeded(Conflict):
     slug = "limit-exceeded"
     title = "An account limit would be broken"

@@ -46,6 +46,15 @@ def order_id(app, keys):
         app,
         keys["platform"],
         "POST",
+        "/v1/merchants/merchant:42/deposit",
+        "dep-42",
+        json={"amount": 100_000, "currency": "CNY"},
+    )
+    assert r.status_code == 200 and r.json()["balance"] == 100_000
+    r = call(
+        app,
+        keys["platform"],
+        "POST",
         "/v1/orders",
         "o-1",
         json={"buyer": "buyer:7", "merchant": "merchant:42", "total": 19_900, "currency": "CNY"},
@@ -157,3 +166,23 @@ def test_event_feed_in_order(app, keys, order_id):
     ).json()
     assert rest["items"] == []
     assert call(app, keys["buyer"], "GET", "/v1/events").status_code == 403
+
+
+def test_orders_refused_without_a_deposit(app, keys):
+    r = call(
+        app,
+        keys["platform"],
+        "POST",
+        "/v1/orders",
+        "nodep",
+        json={"buyer": "buyer:7", "merchant": "merchant:99", "total": 100, "currency": "CNY"},
+    )
+    assert r.status_code == 409 and r.json()["type"].endswith("deposit-too-low")
+    assert "POST /v1/merchants/merchant:99/deposit" in r.json()["detail"]
+    assert (
+        call(app, keys["merchant"], "GET", "/v1/merchants/merchant:99/deposit").status_code == 404
+    )
+    assert (
+        call(app, keys["platform"], "GET", "/v1/merchants/merchant:99/deposit").json()["balance"]
+        == 0
+    )

@@ -47,6 +47,7 @@ class OrdersMachine(RuleBasedStateMachine):
 
     @initialize()
     def create(self) -> None:
+        orders.pay_deposit(self.session, self.clock, "dep", "merchant:1", 500_000, "CNY")
         for i in range(ORDERS):
             view = orders.create_order(
                 self.session,

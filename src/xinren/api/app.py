@@ -81,6 +81,7 @@ def create_app(
     """
     from xinren.events.api import router as events_router
     from xinren.ledger.api import router as ledger_router
+    from xinren.orders.api import merchants as merchants_router
     from xinren.orders.api import router as orders_router
 
     app = FastAPI(
@@ -130,6 +131,7 @@ def create_app(
 
     app.include_router(ledger_router)
     app.include_router(orders_router)
+    app.include_router(merchants_router)
     app.include_router(events_router)
     app.add_middleware(BodySizeLimit)
     return app

@@ -169,3 +169,53 @@ def act(
     )
     session.commit()
     return OrderOut.of(view)
+
+
+merchants = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+
+
+class DepositIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Annotated[StrictInt, Field(gt=0)]
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+
+
+class DepositOut(BaseModel):
+    merchant: str
+    balance: int
+    required_by_category: dict[str, int]
+
+
+def _deposit_out(session: SessionDep, merchant: str) -> DepositOut:
+    from xinren import policies
+
+    table = policies.load("deposits").get("required")
+    return DepositOut(
+        merchant=merchant,
+        balance=service.deposit_balance(session, merchant),
+        required_by_category={k: int(v) for k, v in table.items()},
+    )
+
+
+@merchants.post("/{merchant}/deposit")
+def pay_deposit(
+    merchant: str,
+    body: DepositIn,
+    key: IdempotencyKeyDep,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> DepositOut:
+    if principal.role not in ("admin", "platform"):
+        raise Forbidden("deposits are recorded by the platform back end (role platform)")
+    service.pay_deposit(session, clock, key, merchant, body.amount, body.currency)
+    session.commit()
+    return _deposit_out(session, merchant)
+
+
+@merchants.get("/{merchant}/deposit")
+def get_deposit(merchant: str, session: SessionDep, principal: PrincipalDep) -> DepositOut:
+    own = principal.role == "merchant" and principal.subject == merchant
+    if principal.role not in ("admin", "platform", "auditor", "reviewer") and not own:
+        raise NotFound(f"no merchant {merchant}", field="merchant")
+    return _deposit_out(session, merchant)

@@ -73,3 +73,10 @@ def order_timers() -> OrderTimers:
 def platform_rate_bp(category: str) -> int:
     rates = load("commissions").get("platform_rate_bp")
     return int(rates.get(category, rates["default"]))
+
+
+def required_deposit(category: str) -> tuple[int, str]:
+    """The deposit a merchant must hold to sell in `category`: (minor units, currency)."""
+    p = load("deposits")
+    table = p.get("required")
+    return int(table.get(category, table["default"])), str(p.get("currency"))
