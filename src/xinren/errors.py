@@ -110,6 +110,11 @@ class DepositTooLow(Conflict):
     title = "The merchant's deposit is below what the category requires"
 
 
+class ReturnNotAllowed(Conflict):
+    slug = "return-not-allowed"
+    title = "The return policy does not allow this return"
+
+
 class LimitExceeded(Conflict):
     slug = "limit-exceeded"
     title = "An account limit would be broken"

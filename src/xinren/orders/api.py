@@ -40,6 +40,8 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount: Annotated[StrictInt, Field(ge=0)] | None = None
     kind: Literal["refund_only", "return_and_refund"] | None = None
+    reason: Literal["no_reason", "not_as_described", "defective"] | None = None
+    opened: bool = False
 
 
 class OrderOut(BaseModel):

@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from xinren import policies
 from xinren.clock import Clock
-from xinren.errors import DepositTooLow, IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.errors import (
+    DepositTooLow,
+    IdempotencyKeyReused,
+    NotFound,
+    ReturnNotAllowed,
+    ValidationFailed,
+)
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
 from xinren.ledger import model as ledger_model
@@ -262,12 +268,21 @@ def act(
     actor: str,
     amount: int | None = None,
     kind: model.RefundKind | None = None,
+    reason: model.ReturnReason | None = None,
+    opened: bool = False,
     system: bool = False,
 ) -> OrderView:
     """Run `action` on the order with its effects, once per idempotency key."""
     check_idempotency_key(key, system=system)
     digest = payload_hash(
-        {"order": order_id, "action": action.value, "amount": amount, "kind": kind}
+        {
+            "order": order_id,
+            "action": action.value,
+            "amount": amount,
+            "kind": kind,
+            "reason": reason,
+            "opened": opened,
+        }
     )
     done = session.execute(
         select(order_actions).where(order_actions.c.idempotency_key == key)
@@ -285,6 +300,11 @@ def act(
     before = _view(row)
     after, effects = model.decide(before.state, Command(action, amount, kind))
     now = clock.now()
+    extra: dict[str, Any] = {}
+    if action is Action.DELIVER:
+        extra["delivered_at"] = now
+    if action is Action.REQUEST_REFUND and kind == "return_and_refund":
+        extra.update(_return_terms(row, reason or "not_as_described", opened, now))
     due, left = row.countdown_due_at, row.countdown_left_ms
     for n, effect in enumerate(effects):
         ledger_key = f"{SYSTEM_PREFIX}order:{order_id}:{key}:{n}"
@@ -331,6 +351,7 @@ def act(
             countdown_due_at=due,
             countdown_left_ms=left,
             updated_at=now,
+            **extra,
         )
     )
     session.execute(
@@ -358,9 +379,33 @@ def act(
             "actor": actor,
             "refunded": after.refunded,
             "released": after.released,
+            **{k: v for k, v in extra.items() if k.startswith("return_")},
         },
     )
     return get_order(session, order_id)
+
+
+def _return_terms(
+    row: Any, reason: model.ReturnReason, opened: bool, now: datetime
+) -> dict[str, Any]:
+    """Check a return against the 7-day policy; say who pays the return shipping."""
+    p = policies.return_policy()
+    decision = model.return_eligibility(
+        reason=reason,
+        category=row.category,
+        delivered_at=row.delivered_at,
+        now=now,
+        opened=opened,
+        window=p.window,
+        exempt=p.exempt,
+        exempt_when_opened=p.exempt_when_opened,
+        shipping_paid_by=p.shipping_paid_by,
+    )
+    if not decision.allowed:
+        raise ReturnNotAllowed(
+            f"no-reason return refused: {decision.why}", field="reason", policy_version=p.version
+        )
+    return {"return_reason": reason, "return_shipping_payer": decision.shipping_paid_by}
 
 
 def _move(

@@ -80,3 +80,23 @@ def required_deposit(category: str) -> tuple[int, str]:
     p = load("deposits")
     table = p.get("required")
     return int(table.get(category, table["default"])), str(p.get("currency"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPolicy:
+    version: str
+    window: timedelta
+    exempt: dict[str, str]
+    exempt_when_opened: frozenset[str]
+    shipping_paid_by: dict[str, str]
+
+
+def return_policy() -> ReturnPolicy:
+    p = load("returns")
+    return ReturnPolicy(
+        p.version,
+        timedelta(days=int(p.get("window_days"))),
+        {str(k): str(v) for k, v in p.get("exempt_categories").items()},
+        frozenset(str(c) for c in p.get("exempt_when_opened")),
+        {str(k): str(v) for k, v in p.get("shipping_paid_by").items()},
+    )

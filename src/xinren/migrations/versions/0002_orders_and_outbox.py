@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 15:56:21.544353
+Create Date: 2026-11-26 16:08:32.927085
 """
 
 from alembic import op
@@ -45,6 +45,9 @@ def upgrade() -> None:
         sa.Column("extended", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("countdown_due_at", xinren.schema.UtcDateTime(timezone=True), nullable=True),
         sa.Column("countdown_left_ms", sa.BigInteger(), nullable=True),
+        sa.Column("delivered_at", xinren.schema.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("return_reason", sa.String(length=20), nullable=True),
+        sa.Column("return_shipping_payer", sa.String(length=10), nullable=True),
         sa.Column("policy_version", sa.String(length=20), nullable=False),
         sa.Column("created_at", xinren.schema.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", xinren.schema.UtcDateTime(timezone=True), nullable=False),
