@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 
 from xinren.access import service as access
 from xinren.api.app import create_app
+from xinren.orders import model
+from xinren.orders.model import Action
 
 
 @pytest.fixture
@@ -186,3 +188,41 @@ def test_orders_refused_without_a_deposit(app, keys):
         call(app, keys["platform"], "GET", "/v1/merchants/merchant:99/deposit").json()["balance"]
         == 0
     )
+
+
+ROLES = [
+    "platform",
+    "buyer",
+    "other_buyer",
+    "merchant",
+    "other_merchant",
+    "reviewer",
+    "auditor",
+    "host",
+]
+
+
+def expected(who: str, action: Action) -> set[int]:
+    """What each caller may get for an action on buyer:7 / merchant:42's order."""
+    if who in ("other_buyer", "other_merchant", "host"):
+        return {404}  # not party to the order: it does not exist for them
+    if who == "platform":
+        return {200, 409, 422}  # allowed; the state may still refuse it
+    role = "buyer" if who == "buyer" else "merchant" if who == "merchant" else who
+    if action in model.ROLE_ACTIONS.get(role, frozenset()):
+        return {200, 409, 422}
+    return {403}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_whole_authorization_matrix(app, keys, order_id, who):
+    for action in Action:
+        r = call(
+            app,
+            keys[who],
+            "POST",
+            f"/v1/orders/{order_id}/{action.value}",
+            f"m-{who}-{action.value}",
+            json={},
+        )
+        assert r.status_code in expected(who, action), (who, action, r.text)
