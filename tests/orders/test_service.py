@@ -45,7 +45,7 @@ def run(session, clock, order, action, key, **kw):
     return view
 
 
-def test_normal_completion_settles_in_one_transfer(session, clock):
+def test_normal_completion_settles_in_one_transfer(session, clock, factory):
     o = new_order(session, clock, host="host:9", host_rate_bp=1_000)
     o = run(session, clock, o, Action.PAY, "pay")
     assert escrow_balance(session, o.id) == 19_900
@@ -55,9 +55,20 @@ def test_normal_completion_settles_in_one_transfer(session, clock):
     # 5% platform (default category), 10% host, the rest to the merchant
     assert ledger.get_account(session, "platform:commission:cny").balance.net == 995
     assert ledger.get_account(session, "host:9:available").balance.net == 1_990
+    assert ledger.get_account(session, "merchant:42:pending_settlement").balance.net == 16_915
+    session.commit()
+    clock.advance(days=1)
+    assert timers.run_due(factory, clock) == 1
+    assert ledger.get_account(session, "merchant:42:pending_settlement").balance.net == 0
     assert ledger.get_account(session, "merchant:42:available").balance.net == 16_915
     topics = [e.topic for e in events.read(session, subject=f"order:{o.id}")]
-    assert topics == ["order.created", "order.paid", "order.shipped", "order.completed"]
+    assert topics == [
+        "order.created",
+        "order.paid",
+        "order.shipped",
+        "order.completed",
+        "settlement.released",
+    ]
     assert journal.verify(session).ok
 
 

@@ -40,6 +40,7 @@ from xinren.timers.model import Timer
 AUTO_CONFIRM = "orders.auto_confirm"
 AUTO_CANCEL = "orders.auto_cancel"
 REFUND_DEADLINE = "orders.refund_deadline"
+RELEASE_SETTLEMENT = "orders.release_settlement"
 _PARTY = re.compile(r"^(buyer|merchant|host):[a-z0-9_-]{1,64}$")
 
 TOPICS = {
@@ -189,6 +190,15 @@ def create_order(
         {"order": order_id, "total": total, "currency": currency},
     )
     return get_order(session, order_id)
+
+
+def pending_settlement(merchant: str) -> str:
+    """Where a merchant's share waits after settlement until it is paid out to `available`."""
+    return f"{merchant}:pending_settlement"
+
+
+def available(merchant: str) -> str:
+    return f"{merchant}:available"
 
 
 def deposit_account(merchant: str) -> str:
@@ -434,7 +444,7 @@ def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> 
     host_fee = amount * row.host_rate_bp // 10_000 if row.host else 0
     legs = [ledger_model.Leg(escrow(row.id), ledger_model.Side.DEBIT, amount)]
     credits = [
-        (f"{row.merchant}:available", amount - platform_fee - host_fee),
+        (pending_settlement(row.merchant), amount - platform_fee - host_fee),
         (f"platform:commission:{row.currency.lower()}", platform_fee),
         (f"{row.host}:available" if row.host else "", host_fee),
     ]
@@ -448,6 +458,10 @@ def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> 
         ledger_model.Meta(key, "settlement", {"order": str(row.id)}), tuple(legs)
     )
     ledger.submit_one(session, clock, op, system=True)
+    share = amount - platform_fee - host_fee
+    if share > 0:
+        due = clock.now() + policies.order_timers().settlement_hold
+        timers.schedule(session, clock, RELEASE_SETTLEMENT, str(row.id), due, {"amount": share})
 
 
 def _countdown(
@@ -523,3 +537,30 @@ def _timer_action(action: Action) -> Any:
 timers.handler(AUTO_CONFIRM)(_timer_action(Action.CONFIRM))
 timers.handler(AUTO_CANCEL)(_timer_action(Action.CANCEL))
 timers.handler(REFUND_DEADLINE)(_timer_action(Action.APPROVE_REFUND))
+
+
+@timers.handler(RELEASE_SETTLEMENT)
+def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
+    """Move an order's settled share from pending settlement to the merchant's available."""
+    row = session.execute(select(orders).where(orders.c.id == int(timer.subject))).one()
+    amount = int((timer.payload or {})["amount"])
+    ledger.create_account(
+        session, clock, available(row.merchant), row.currency, debits_must_not_exceed_credits=True
+    )
+    _move(
+        session,
+        clock,
+        f"{SYSTEM_PREFIX}release:{row.id}",
+        pending_settlement(row.merchant),
+        available(row.merchant),
+        amount,
+        "settlement_release",
+        row.id,
+    )
+    events.append(
+        session,
+        clock,
+        "settlement.released",
+        f"order:{row.id}",
+        {"order": row.id, "merchant": row.merchant, "amount": amount},
+    )

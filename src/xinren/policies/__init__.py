@@ -49,6 +49,7 @@ class OrderTimers:
     extension: timedelta
     unshipped_cancel: timedelta
     refund_response: timedelta
+    settlement_hold: timedelta
 
     def receipt_period(self, method: str) -> timedelta:
         if method not in self.receipt_days:
@@ -67,6 +68,7 @@ def order_timers() -> OrderTimers:
         timedelta(days=int(p.get("extension_days"))),
         timedelta(days=int(p.get("unshipped_cancel_days"))),
         timedelta(hours=int(p.get("refund_response_hours"))),
+        timedelta(days=int(p.get("settlement_hold_days"))),
     )
 
 
