@@ -75,6 +75,16 @@ def test_db_upgrade_and_keys(tmp_path):
     assert up.returncode == 0 and "database at" in up.stdout
     key = run(["keys", "create", "--role", "admin"], url, tmp_path)
     assert key.returncode == 0 and key.stdout.strip().startswith("xr_")
+    merchant = run(["keys", "create", "--role", "merchant", "--party", "42"], url, tmp_path)
+    assert merchant.returncode == 0 and "merchant" in merchant.stderr
+    from xinren.access import service as access
+    from xinren.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        principal = access.authenticate(s, merchant.stdout.strip())
+    engine.dispose()
+    assert (principal.role, principal.subject) == ("merchant", "merchant:42")
     bad = run(["keys", "create", "--role", "emperor"], url, tmp_path)
     assert bad.returncode == 2 and "role must be one of" in bad.stderr
 

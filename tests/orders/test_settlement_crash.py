@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from xinren.clock import SystemClock
 from xinren.db import make_engine, session_factory, unit_of_work
+from xinren.events import service as events
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.ledger.tables import transfers
@@ -86,6 +87,10 @@ def test_settlement_survives_sigkill(fresh_url):
             )
             assert view.replayed and view.state.status is Status.COMPLETED
             assert view.state.released == 1_000 + i and view.state.held == 0
+        # one event per state change: none lost, none repeated by the restarts
+        topics = [e.topic for e in events.read(s, limit=100_000)]
+        for topic in ("order.created", "order.paid", "order.shipped", "order.completed"):
+            assert topics.count(topic) == total, topic
         journal.seal(s, clock)
     with unit_of_work(factory) as s:
         assert journal.verify(s).ok
