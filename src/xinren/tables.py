@@ -4,6 +4,14 @@ from xinren.access import tables as access_tables
 from xinren.events import tables as event_tables
 from xinren.ledger import tables as ledger_tables
 from xinren.orders import tables as order_tables
+from xinren.provenance import tables as provenance_tables
 from xinren.timers import tables as timer_tables
 
-__all__ = ["access_tables", "event_tables", "ledger_tables", "order_tables", "timer_tables"]
+__all__ = [
+    "access_tables",
+    "event_tables",
+    "ledger_tables",
+    "order_tables",
+    "provenance_tables",
+    "timer_tables",
+]

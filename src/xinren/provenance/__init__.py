@@ -1,0 +1,1 @@
+"""Provenance: documents and evidence, custody events, liability and recalls."""
