@@ -67,7 +67,7 @@ class BodySizeLimit:
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised inside the body stream once the limit is passed; answered with a 413."""
 
 
 def create_app(
