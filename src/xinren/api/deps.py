@@ -82,3 +82,20 @@ def get_idempotency_key(
 IdempotencyKeyDep = Annotated[str, Depends(get_idempotency_key)]
 LedgerWriter = Annotated[Principal, Depends(require("platform"))]
 LedgerReader = Annotated[Principal, Depends(require("platform", "auditor"))]
+
+
+def get_after(cursor: str | None = None) -> int:
+    """`?cursor=` is the `next_cursor` of the previous page (the last id it held)."""
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise ValidationFailed("cursor is the next_cursor of a previous page", field="cursor")
+    return int(cursor)
+
+
+AfterDep = Annotated[int, Depends(get_after)]
+
+
+def next_cursor(ids: list[int], limit: int) -> str | None:
+    """The cursor of the page after one holding `ids`; None when that page was the last."""
+    return str(ids[-1]) if len(ids) == limit else None

@@ -7,7 +7,15 @@ from typing import Annotated, Generic, Literal, TypeVar
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from xinren.api.deps import ClockDep, IdempotencyKeyDep, LedgerReader, LedgerWriter, SessionDep
+from xinren.api.deps import (
+    AfterDep,
+    ClockDep,
+    IdempotencyKeyDep,
+    LedgerReader,
+    LedgerWriter,
+    SessionDep,
+    next_cursor,
+)
 from xinren.errors import XinrenError
 from xinren.ledger import journal, model, service
 from xinren.ledger.model import Account, Balance, ExpiryAction, Hold, Meta
@@ -287,20 +295,6 @@ def _apply(
     return ResultOut.of(result)
 
 
-def _cursor(items: list[int], limit: int) -> str | None:
-    return str(items[-1]) if len(items) == limit else None
-
-
-def _after(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        from xinren.errors import ValidationFailed
-
-        raise ValidationFailed("cursor is the next_cursor of a previous page", field="cursor")
-    return int(cursor)
-
-
 # --- routes -----------------------------------------------------------------------------------
 
 
@@ -324,14 +318,13 @@ def create_account(
 def list_accounts(
     session: SessionDep,
     _: LedgerReader,
+    after: AfterDep,
     prefix: str = "",
-    cursor: str | None = None,
     limit: Limit = 100,
 ) -> Page[AccountOut]:
-    found = service.list_accounts(session, prefix=prefix, after=_after(cursor), limit=limit)
-    return Page(
-        items=[AccountOut.of(a) for a in found], next_cursor=_cursor([a.id for a in found], limit)
-    )
+    found = service.list_accounts(session, prefix=prefix, after=after, limit=limit)
+    ids = [a.id for a in found]
+    return Page(items=[AccountOut.of(a) for a in found], next_cursor=next_cursor(ids, limit))
 
 
 @router.get("/accounts/{code}")
@@ -344,10 +337,10 @@ def account_history(
     code: str,
     session: SessionDep,
     _: LedgerReader,
-    cursor: str | None = None,
+    after: AfterDep,
     limit: Limit = 100,
 ) -> Page[HistoryOut]:
-    lines = service.history(session, code, after=_after(cursor), limit=limit)
+    lines = service.history(session, code, after=after, limit=limit)
     items = [
         HistoryOut(
             entry_id=h.entry_id,
@@ -359,7 +352,7 @@ def account_history(
         )
         for h in lines
     ]
-    return Page(items=items, next_cursor=_cursor([h.entry_id for h in lines], limit))
+    return Page(items=items, next_cursor=next_cursor([h.entry_id for h in lines], limit))
 
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED)

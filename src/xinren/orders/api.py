@@ -14,8 +14,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 
 from xinren.access.service import Principal
-from xinren.api.deps import ClockDep, IdempotencyKeyDep, PrincipalDep, SessionDep
-from xinren.errors import Forbidden, NotFound, ValidationFailed
+from xinren.api.deps import (
+    AfterDep,
+    ClockDep,
+    IdempotencyKeyDep,
+    PrincipalDep,
+    SessionDep,
+    next_cursor,
+)
+from xinren.errors import Forbidden, NotFound
 from xinren.orders import model, service
 from xinren.orders.model import Action
 from xinren.orders.tables import orders
@@ -125,12 +132,10 @@ def create_order(
 def list_orders(
     session: SessionDep,
     principal: PrincipalDep,
-    cursor: str | None = None,
+    after: AfterDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> OrderPage:
-    if cursor is not None and not cursor.isdigit():
-        raise ValidationFailed("cursor is the next_cursor of a previous page", field="cursor")
-    q = select(orders.c.id).where(orders.c.id > int(cursor or 0)).order_by(orders.c.id)
+    q = select(orders.c.id).where(orders.c.id > after).order_by(orders.c.id)
     if principal.role in PARTY_ROLES:
         column = orders.c.buyer if principal.role == "buyer" else orders.c.merchant
         q = q.where(column == principal.subject)
@@ -138,7 +143,7 @@ def list_orders(
         raise Forbidden(f"role {principal.role!r} has no orders")
     ids = session.execute(q.limit(limit)).scalars().all()
     items = [OrderOut.of(service.get_order(session, i)) for i in ids]
-    return OrderPage(items=items, next_cursor=str(ids[-1]) if len(ids) == limit else None)
+    return OrderPage(items=items, next_cursor=next_cursor(list(ids), limit))
 
 
 @router.get("/{order_id}")
