@@ -391,3 +391,8 @@ def return_eligibility(
     if opened and category in exempt_when_opened:
         return ReturnDecision(False, f"opened {category} goods are exempt from no-reason returns")
     return ReturnDecision(True, f"within the {window.days}-day no-reason window", payer)
+
+
+def may_act(role: str, action: Action) -> bool:
+    """Whether `role` may take `action` on an order it is party to (platform and admin: all)."""
+    return role in ("admin", "platform") or action in ROLE_ACTIONS.get(role, frozenset())
