@@ -226,3 +226,32 @@ def test_the_whole_authorization_matrix(app, keys, order_id, who):
             json={},
         )
         assert r.status_code in expected(who, action), (who, action, r.text)
+
+
+def test_return_reason_reaches_the_policy_over_http(app, keys, order_id, clock):
+    for action, who in (("ship", "merchant"), ("deliver", "platform")):
+        assert (
+            call(
+                app, keys[who], "POST", f"/v1/orders/{order_id}/{action}", f"r-{action}", json={}
+            ).status_code
+            == 200
+        )
+    clock.advance(days=8)
+    r = call(
+        app,
+        keys["buyer"],
+        "POST",
+        f"/v1/orders/{order_id}/request_refund",
+        "r-late",
+        json={"kind": "return_and_refund", "reason": "no_reason"},
+    )
+    assert r.status_code == 409 and r.json()["type"].endswith("return-not-allowed")
+    r = call(
+        app,
+        keys["buyer"],
+        "POST",
+        f"/v1/orders/{order_id}/request_refund",
+        "r-bad",
+        json={"kind": "return_and_refund", "reason": "defective"},
+    )
+    assert r.status_code == 200 and r.json()["after_sales"] == "refund_requested"

@@ -166,7 +166,16 @@ def act(
         raise Forbidden(f"a {principal.role} may not {action.value} an order")
     actor = principal.subject or principal.role
     view = service.act(
-        session, clock, order_id, action, key, actor=actor, amount=body.amount, kind=body.kind
+        session,
+        clock,
+        order_id,
+        action,
+        key,
+        actor=actor,
+        amount=body.amount,
+        kind=body.kind,
+        reason=body.reason,
+        opened=body.opened,
     )
     session.commit()
     return OrderOut.of(view)
