@@ -35,6 +35,19 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _row(
+    kind: str, subject: str, due_at: datetime, payload: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    return dict(
+        kind=kind,
+        subject=subject,
+        due_at=due_at,
+        status=TimerStatus.PENDING.value,
+        payload=payload,
+        created_at=now,
+    )
+
+
 def schedule(
     session: Session,
     clock: Clock,
@@ -43,18 +56,8 @@ def schedule(
     due_at: datetime,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    result = session.execute(
-        timers.insert().returning(timers.c.id),
-        dict(
-            kind=kind,
-            subject=subject,
-            due_at=due_at,
-            status=TimerStatus.PENDING.value,
-            payload=payload,
-            created_at=clock.now(),
-        ),
-    )
-    return int(result.scalar_one())
+    row = _row(kind, subject, due_at, payload, clock.now())
+    return int(session.execute(timers.insert().returning(timers.c.id), row).scalar_one())
 
 
 def cancel(session: Session, kind: str, subject: str) -> int:
@@ -166,20 +169,7 @@ def schedule_many(
 ) -> None:
     """Schedule one timer of `kind` per ``(subject, due_at)``, in one statement."""
     now = clock.now()
-    session.execute(
-        timers.insert(),
-        [
-            dict(
-                kind=kind,
-                subject=subject,
-                due_at=at,
-                status=TimerStatus.PENDING.value,
-                payload=None,
-                created_at=now,
-            )
-            for subject, at in due
-        ],
-    )
+    session.execute(timers.insert(), [_row(kind, subject, at, None, now) for subject, at in due])
 
 
 def cancel_many(session: Session, kind: str, subjects: Sequence[str]) -> None:
