@@ -6,7 +6,19 @@ from sqlalchemy import CheckConstraint, Column, String, Table
 
 from xinren.schema import Id, UtcDateTime, metadata
 
-ROLES = ("platform", "buyer", "merchant", "host", "supplier", "reviewer", "auditor", "admin")
+ROLES = (
+    "platform",
+    "buyer",
+    "merchant",
+    "host",
+    "supplier",
+    "manufacturer",
+    "brand_owner",
+    "lab",
+    "reviewer",
+    "auditor",
+    "admin",
+)
 
 api_keys = Table(
     "api_keys",

@@ -24,6 +24,10 @@ orders = Table(
     Column("buyer", String(100), nullable=False),
     Column("merchant", String(100), nullable=False),
     Column("host", String(100), nullable=True),
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=True),
+    Column("batch_id", Id, ForeignKey("batches.id"), nullable=True),
+    Column("live_session_id", Id, ForeignKey("live_sessions.id"), nullable=True),
+    Column("quantity", BigInteger, nullable=False, server_default=text("1")),
     Column("host_rate_bp", BigInteger, nullable=False, server_default=text("0")),
     Column("category", String(50), nullable=False),
     Column("delivery_method", String(20), nullable=False),
@@ -51,6 +55,7 @@ orders = Table(
     ),
     Index("ix_orders_buyer", "buyer", "id"),
     Index("ix_orders_merchant", "merchant", "id"),
+    Index("ix_orders_batch", "batch_id"),
 )
 
 order_actions = Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from xinren.errors import ValidationFailed
 
@@ -61,3 +61,50 @@ def check_digest(value: str) -> str:
     if not SHA256.match(value):
         raise ValidationFailed("a document id is a lower-case sha256 hex digest", field="sha256")
     return value
+
+
+# --- provenance events (the EPCIS 2.0 shape, reduced to what custody reasoning needs) ---
+
+PARTY_URI_PREFIX = "urn:xinren:party:"
+DOCUMENT_URI_PREFIX = "urn:xinren:document:"
+
+
+def party_uri(ref: str) -> str:
+    """The URI a Xinren party has in EPCIS source/destination lists, e.g. urn:xinren:party:lab:3."""
+    return PARTY_URI_PREFIX + ref
+
+
+def document_uri(sha256: str) -> str:
+    return DOCUMENT_URI_PREFIX + sha256
+
+
+@dataclass(frozen=True, slots=True)
+class PartyLink:
+    """One sourceList/destinationList entry: `type` is owning_party, possessing_party or
+    location (short CBV names); `party` is the URI as the document gave it."""
+
+    type: str
+    party: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyEvent:
+    """An EPCIS event as custody reasoning sees it.
+
+    `epcs` pairs a role (object, input, output, parent, child) with an EPC or EPC class URI
+    (from epcList, quantityList, input/output lists, parentID, childEPCs, childQuantityList).
+    `documents` are the sha256 digests of Xinren documents the event links to (bizTransaction
+    or certificationInfo URIs of the form urn:xinren:document:<sha256>).
+    `erroneous` is true once an error declaration names this event.
+    """
+
+    event_id: str
+    event_type: str
+    action: str | None
+    biz_step: str | None
+    event_time: datetime
+    epcs: tuple[tuple[str, str], ...]
+    sources: tuple[PartyLink, ...]
+    destinations: tuple[PartyLink, ...]
+    documents: tuple[str, ...] = ()
+    erroneous: bool = False

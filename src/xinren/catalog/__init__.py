@@ -1,0 +1,1 @@
+"""Catalog: brands, products, batches, brand authorizations, listings and live sessions."""

@@ -1,0 +1,1 @@
+"""Parties: every trader and responsible party, with trader verification and deposits."""
