@@ -25,6 +25,7 @@ from xinren.db import make_engine, session_factory, unit_of_work, upgrade
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action
+from xinren.parties import deposits, samples
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -44,7 +45,9 @@ def measure(url: str, n: int) -> tuple[float, float]:
     transfers = n / (time.perf_counter() - started)
     with unit_of_work(factory) as s:
         for m in range(50):
-            orders.pay_deposit(s, clock, f"dep-{m}", f"merchant:{m}", 100_000, "CNY")
+            samples.verified(s, clock, f"merchant:{m}")
+            deposits.pay_deposit(s, clock, f"dep-{m}", f"merchant:{m}", 100_000, "CNY")
+        samples.verified(s, clock, "host:1")
     started = time.perf_counter()
     for i in range(n):
         with unit_of_work(factory) as s:

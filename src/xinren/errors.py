@@ -110,6 +110,11 @@ class DepositTooLow(Conflict):
     title = "The merchant's deposit is below what the category requires"
 
 
+class TraderNotVerified(Conflict):
+    slug = "trader-not-verified"
+    title = "The trader is not verified"
+
+
 class ReturnNotAllowed(Conflict):
     slug = "return-not-allowed"
     title = "The return policy does not allow this return"

@@ -9,6 +9,7 @@ from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.orders import model
 from xinren.orders.model import Action
+from xinren.parties import samples
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ def keys(factory, clock):
             ("host", "host", "host:1"),
         ]:
             made[name] = access.create_key(s, clock, role, subject=subject)[1]
+        for trader in ("merchant:42", "merchant:43", "host:1"):
+            samples.verified(s, clock, trader)
         s.commit()
     return made
 
@@ -170,7 +173,14 @@ def test_event_feed_in_order(app, keys, order_id):
     assert call(app, keys["buyer"], "GET", "/v1/events").status_code == 403
 
 
-def test_orders_refused_without_a_deposit(app, keys):
+def test_orders_refused_from_unverified_traders_and_without_a_deposit(app, keys, factory, clock):
+    body = {"buyer": "buyer:7", "merchant": "merchant:99", "total": 100, "currency": "CNY"}
+    r = call(app, keys["platform"], "POST", "/v1/orders", "nodep", json=body)
+    assert r.status_code == 409 and r.json()["type"].endswith("trader-not-verified")
+    assert "register it" in r.json()["detail"] and r.json()["errors"][0]["field"] == "merchant"
+    with factory() as s:
+        samples.verified(s, clock, "merchant:99")
+        s.commit()
     r = call(
         app,
         keys["platform"],

@@ -12,6 +12,7 @@ from xinren.events import service as events
 from xinren.orders import model
 from xinren.orders import service as orders
 from xinren.orders.model import Action
+from xinren.parties import deposits, samples
 
 NOW = datetime(2026, 6, 10, tzinfo=UTC)
 
@@ -64,7 +65,8 @@ def test_not_delivered_cannot_be_returned_without_reason():
 
 
 def delivered_order(session, clock, category="default"):
-    orders.pay_deposit(session, clock, "dep", "merchant:42", 1_000_000, "CNY")
+    samples.verified(session, clock, "merchant:42")
+    deposits.pay_deposit(session, clock, "dep", "merchant:42", 1_000_000, "CNY")
     o = orders.create_order(
         session,
         clock,

@@ -12,11 +12,14 @@ from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action, IllegalTransition, Status
+from xinren.parties import deposits, samples
 from xinren.timers import service as timers
 
 
 def new_order(session, clock, key="o1", total=19_900, **kw):
-    orders.pay_deposit(session, clock, "deposit-42", "merchant:42", 1_000_000, "CNY")
+    samples.verified(session, clock, "merchant:42")
+    samples.verified(session, clock, "host:9")
+    deposits.pay_deposit(session, clock, "deposit-42", "merchant:42", 1_000_000, "CNY")
     args = dict(
         buyer="buyer:7",
         merchant="merchant:42",
@@ -191,14 +194,15 @@ def test_merchant_below_its_deposit_cannot_take_orders(session, clock):
     from xinren.errors import DepositTooLow
 
     args = dict(buyer="buyer:7", merchant="merchant:50", total=100, currency="CNY", category="food")
+    samples.verified(session, clock, "merchant:50")
     with pytest.raises(DepositTooLow, match=r"requires ¥5,000\.00") as info:
         orders.create_order(session, clock, "d1", **args)
     assert info.value.problem()["required"] == 500_000
-    orders.pay_deposit(session, clock, "dep-50-a", "merchant:50", 100_000, "CNY")
+    deposits.pay_deposit(session, clock, "dep-50-a", "merchant:50", 100_000, "CNY")
     with pytest.raises(DepositTooLow, match=r"holds a deposit of ¥1,000\.00"):
         orders.create_order(session, clock, "d1", **args)
-    orders.pay_deposit(session, clock, "dep-50-b", "merchant:50", 400_000, "CNY")
+    deposits.pay_deposit(session, clock, "dep-50-b", "merchant:50", 400_000, "CNY")
     assert orders.create_order(session, clock, "d1", **args).state.status is Status.CREATED
-    assert orders.deposit_balance(session, "merchant:50") == 500_000
+    assert deposits.deposit_balance(session, "merchant:50") == 500_000
     with pytest.raises(ValidationFailed):
-        orders.pay_deposit(session, clock, "dep-50-c", "merchant:50", 100, "USD")
+        deposits.pay_deposit(session, clock, "dep-50-c", "merchant:50", 100, "USD")

@@ -21,6 +21,7 @@ from xinren.ledger import service as ledger
 from xinren.ledger.tables import transfers
 from xinren.orders import service as orders
 from xinren.orders.model import Status
+from xinren.parties import deposits, samples
 
 WORKER = Path(__file__).with_name("settle_worker.py")
 WORKERS, PER_WORKER, MIN_KILLS = 3, 40, 6
@@ -31,7 +32,9 @@ def test_settlement_survives_sigkill(fresh_url):
     factory = session_factory(engine)
     clock = SystemClock()
     with unit_of_work(factory) as s:
-        orders.pay_deposit(s, clock, "dep", "merchant:1", 100_000, "CNY")
+        samples.verified(s, clock, "merchant:1")
+        samples.verified(s, clock, "host:1")
+        deposits.pay_deposit(s, clock, "dep", "merchant:1", 100_000, "CNY")
     rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 

@@ -21,6 +21,7 @@ from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action, IllegalTransition
+from xinren.parties import deposits, samples
 from xinren.timers import service as timers
 
 ORDERS = 3
@@ -47,7 +48,9 @@ class OrdersMachine(RuleBasedStateMachine):
 
     @initialize()
     def create(self) -> None:
-        orders.pay_deposit(self.session, self.clock, "dep", "merchant:1", 500_000, "CNY")
+        samples.verified(self.session, self.clock, "merchant:1")
+        samples.verified(self.session, self.clock, "host:1")
+        deposits.pay_deposit(self.session, self.clock, "dep", "merchant:1", 500_000, "CNY")
         for i in range(ORDERS):
             view = orders.create_order(
                 self.session,

@@ -14,6 +14,7 @@ from xinren.db import session_factory, unit_of_work
 from xinren.money import Money
 from xinren.orders import service as orders
 from xinren.orders.model import Action, RefundKind
+from xinren.parties import deposits, samples
 from xinren.timers import service as timers
 
 
@@ -75,7 +76,9 @@ def run_orders(engine: Engine, console: Console, clock: FakeClock) -> list[int]:
     step: Callable[[str], None] = lambda text: console.print(f"  {text}")  # noqa: E731
     console.rule("[bold]Orders: guaranteed transactions (担保交易)")
     with unit_of_work(factory) as s:
-        orders.pay_deposit(s, clock, f"demo-{run}-deposit", "merchant:42", 500_000, "CNY")
+        samples.verified(s, clock, "merchant:42")
+        samples.verified(s, clock, "host:9")
+        deposits.pay_deposit(s, clock, f"demo-{run}-deposit", "merchant:42", 500_000, "CNY")
     step("merchant:42 pays its ¥5,000.00 deposit (保证金): food needs ¥5,000, others ¥1,000.")
 
     a = order("normal", 29_900, host="host:9", host_rate_bp=1_000)

@@ -26,6 +26,7 @@ from xinren.errors import Forbidden, NotFound
 from xinren.orders import model, service
 from xinren.orders.model import Action
 from xinren.orders.tables import orders
+from xinren.parties import deposits
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 PARTY_ROLES = ("buyer", "merchant")
@@ -202,7 +203,7 @@ def _deposit_out(session: SessionDep, merchant: str) -> DepositOut:
     table = policies.load("deposits").get("required")
     return DepositOut(
         merchant=merchant,
-        balance=service.deposit_balance(session, merchant),
+        balance=deposits.deposit_balance(session, merchant),
         required_by_category={k: int(v) for k, v in table.items()},
     )
 
@@ -218,7 +219,7 @@ def pay_deposit(
 ) -> DepositOut:
     if principal.role not in ("admin", "platform"):
         raise Forbidden("deposits are recorded by the platform back end (role platform)")
-    service.pay_deposit(session, clock, key, merchant, body.amount, body.currency)
+    deposits.pay_deposit(session, clock, key, merchant, body.amount, body.currency)
     session.commit()
     return _deposit_out(session, merchant)
 

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from xinren import policies
 from xinren.clock import Clock
 from xinren.errors import (
-    DepositTooLow,
     IdempotencyKeyReused,
     NotFound,
     ReturnNotAllowed,
@@ -30,10 +29,13 @@ from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
 from xinren.ledger import model as ledger_model
 from xinren.ledger import service as ledger
-from xinren.money import Money, check_amount, check_currency
+from xinren.money import check_amount, check_currency
 from xinren.orders import model
 from xinren.orders.model import Action, AfterSales, Command, Countdown, Order, Status
 from xinren.orders.tables import order_actions, orders
+from xinren.parties import deposits
+from xinren.parties import service as parties
+from xinren.parties.deposits import psp
 from xinren.timers import service as timers
 from xinren.timers.model import Timer
 
@@ -82,10 +84,6 @@ class OrderView:
 
 def escrow(order_id: int) -> str:
     return f"escrow:order:{order_id}"
-
-
-def psp(currency: str) -> str:
-    return f"psp:{currency.lower()}"
 
 
 def _party(value: str, field: str, role: str) -> str:
@@ -165,7 +163,10 @@ def create_order(
                 field="idempotency_key",
             )
         return _view(existing, replayed=True)
-    _check_deposit(session, merchant, category)
+    parties.require_verified(session, merchant, "take orders")
+    if host is not None:
+        parties.require_verified(session, host, "sell on an order as its host")
+    deposits.check_deposit(session, merchant, category)
     now = clock.now()
     order_id = session.execute(
         orders.insert().returning(orders.c.id),
@@ -199,66 +200,6 @@ def pending_settlement(merchant: str) -> str:
 
 def available(merchant: str) -> str:
     return f"{merchant}:available"
-
-
-def deposit_account(merchant: str) -> str:
-    return f"{merchant}:deposit"
-
-
-def deposit_balance(session: Session, merchant: str) -> int:
-    try:
-        return ledger.get_account(session, deposit_account(merchant)).balance.net
-    except NotFound:
-        return 0
-
-
-def pay_deposit(
-    session: Session, clock: Clock, key: str, merchant: str, amount: int, currency: str
-) -> int:
-    """The merchant pays (or tops up) its deposit; returns the new deposit balance."""
-    check_idempotency_key(key)
-    _party(merchant, "merchant", "merchant")
-    check_amount(amount, "amount", positive=True)
-    _, policy_currency = policies.required_deposit("default")
-    if currency != policy_currency:
-        raise ValidationFailed(f"deposits are held in {policy_currency}", field="currency")
-    ledger.create_account(session, clock, psp(currency), currency)
-    ledger.create_account(
-        session, clock, deposit_account(merchant), currency, debits_must_not_exceed_credits=True
-    )
-    result = ledger.move(
-        session,
-        clock,
-        key,
-        psp(currency),
-        deposit_account(merchant),
-        amount,
-        reason="deposit",
-        refs={"merchant": merchant},
-    )
-    if not result.replayed:
-        events.append(
-            session,
-            clock,
-            "deposit.paid",
-            merchant,
-            {"merchant": merchant, "amount": amount, "currency": currency},
-        )
-    return deposit_balance(session, merchant)
-
-
-def _check_deposit(session: Session, merchant: str, category: str) -> None:
-    required, currency = policies.required_deposit(category)
-    held = deposit_balance(session, merchant)
-    if held < required:
-        raise DepositTooLow(
-            f"{merchant} holds a deposit of {Money(held, currency)}; category {category!r} "
-            f"requires {Money(required, currency)}: pay the difference (POST "
-            f"/v1/merchants/{merchant}/deposit) before taking orders",
-            field="merchant",
-            required=required,
-            held=held,
-        )
 
 
 def get_order(session: Session, order_id: int) -> OrderView:
@@ -564,3 +505,10 @@ def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
         f"order:{row.id}",
         {"order": row.id, "merchant": row.merchant, "amount": amount},
     )
+
+
+def parties_of(session: Session, order_id: int) -> dict[str, dict[str, Any] | None]:
+    """The real identity of the order's seller and host (legal name, address, contact,
+    registration number, payment account), as the platform must be able to produce them."""
+    order = get_order(session, order_id)
+    return parties.identities(session, {"seller": order.merchant, "host": order.host})
