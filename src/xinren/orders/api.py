@@ -42,6 +42,10 @@ class OrderIn(BaseModel):
     delivery_method: str = "express"
     host: str | None = None
     host_rate_bp: Annotated[StrictInt, Field(ge=0, le=5_000)] = 0
+    listing_id: StrictInt | None = None
+    batch_id: StrictInt | None = None
+    live_session_id: StrictInt | None = None
+    quantity: Annotated[StrictInt, Field(gt=0)] = 1
 
 
 class ActionIn(BaseModel):
@@ -68,6 +72,10 @@ class OrderOut(BaseModel):
     countdown_due_at: AwareDatetime | None
     allowed: list[str]
     replayed: bool
+    listing_id: int | None = None
+    batch_id: int | None = None
+    live_session_id: int | None = None
+    quantity: int = 1
 
     @classmethod
     def of(cls, v: service.OrderView) -> OrderOut:
@@ -88,6 +96,10 @@ class OrderOut(BaseModel):
             countdown_due_at=v.countdown_due_at,
             allowed=v.allowed,
             replayed=v.replayed,
+            listing_id=v.listing_id,
+            batch_id=v.batch_id,
+            live_session_id=v.live_session_id,
+            quantity=v.quantity,
         )
 
 

@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinren import policies
+from xinren.catalog import service as catalog
 from xinren.clock import Clock
 from xinren.errors import (
+    Conflict,
     IdempotencyKeyReused,
     NotFound,
     ReturnNotAllowed,
@@ -76,6 +78,10 @@ class OrderView:
     countdown_due_at: datetime | None
     created_at: datetime
     replayed: bool = False
+    listing_id: int | None = None
+    batch_id: int | None = None
+    live_session_id: int | None = None
+    quantity: int = 1
 
     @property
     def allowed(self) -> list[str]:
@@ -116,6 +122,10 @@ def _view(row: Any, replayed: bool = False) -> OrderView:
         row.countdown_due_at,
         row.created_at,
         replayed,
+        listing_id=row.listing_id,
+        batch_id=row.batch_id,
+        live_session_id=row.live_session_id,
+        quantity=row.quantity,
     )
 
 
@@ -132,8 +142,16 @@ def create_order(
     delivery_method: str = "express",
     host: str | None = None,
     host_rate_bp: int = 0,
+    listing_id: int | None = None,
+    batch_id: int | None = None,
+    live_session_id: int | None = None,
+    quantity: int = 1,
 ) -> OrderView:
-    """Create an order (status created); the key makes a retry return the same order."""
+    """Create an order (status created); the key makes a retry return the same order.
+
+    With a listing, the order line records which batch was sold and in which live session,
+    so a recall reaches the buyer and the chain of custody starts from the sale.
+    """
     check_idempotency_key(key)
     check_amount(total, "total", positive=True)
     check_currency(currency)
@@ -145,7 +163,20 @@ def create_order(
         raise ValidationFailed("host_rate_bp is between 0 and 5000 (50%)", field="host_rate_bp")
     timer_policy = policies.order_timers()
     timer_policy.receipt_period(delivery_method)
+    check_amount(quantity, "quantity", positive=True)
+    if listing_id is not None:
+        batch_id = _check_line(
+            session, merchant, host, currency, listing_id, batch_id, live_session_id
+        )
+    elif batch_id is not None or live_session_id is not None:
+        raise ValidationFailed(
+            "batch_id and live_session_id need the listing_id they belong to", field="listing_id"
+        )
     fields = dict(
+        listing_id=listing_id,
+        batch_id=batch_id,
+        live_session_id=live_session_id,
+        quantity=quantity,
         buyer=buyer,
         merchant=merchant,
         host=host,
@@ -200,6 +231,52 @@ def pending_settlement(merchant: str) -> str:
 
 def available(merchant: str) -> str:
     return f"{merchant}:available"
+
+
+def _check_line(
+    session: Session,
+    merchant: str,
+    host: str | None,
+    currency: str,
+    listing_id: int,
+    batch_id: int | None,
+    live_session_id: int | None,
+) -> int:
+    """The batch the line sells, after checking the listing, batch and session agree."""
+    listing = catalog.get_listing(session, listing_id)
+    if listing.status != "active":
+        raise Conflict(f"listing {listing_id} is {listing.status}", field="listing_id")
+    if listing.merchant != merchant:
+        raise ValidationFailed(f"listing {listing_id} is not {merchant}'s", field="listing_id")
+    if listing.currency != currency:
+        raise ValidationFailed(
+            f"listing {listing_id} is priced in {listing.currency}", field="currency"
+        )
+    if batch_id is None:
+        if len(listing.batch_ids) != 1:
+            raise ValidationFailed(
+                f"listing {listing_id} sells several batches; say which one (batch_id)",
+                field="batch_id",
+            )
+        batch_id = listing.batch_ids[0]
+    elif batch_id not in listing.batch_ids:
+        raise ValidationFailed(
+            f"batch {batch_id} is not sold by listing {listing_id}", field="batch_id"
+        )
+    if live_session_id is not None:
+        live = catalog.get_live_session(session, live_session_id)
+        if listing_id not in live.listing_ids:
+            raise ValidationFailed(
+                f"listing {listing_id} was not shown in live session {live_session_id}",
+                field="live_session_id",
+            )
+        if live.host != host:
+            raise ValidationFailed(
+                f"live session {live_session_id} was hosted by {live.host}; the order names "
+                f"{host or 'no host'}",
+                field="host",
+            )
+    return batch_id
 
 
 def get_order(session: Session, order_id: int) -> OrderView:
