@@ -161,7 +161,7 @@ def _document(session: Session, sha256: str, field: str, *types: DocType) -> doc
         ) from None
     if doc.meta.doc_type not in types:
         raise ValidationFailed(
-            f"{field} must be a {' or '.join(t.value for t in types)}; "
+            f"{field} must be a {' or '.join(sorted(t.value for t in types))}; "
             f"document {sha256[:12]}… is a {doc.meta.doc_type.value}",
             field=field,
         )
