@@ -33,10 +33,12 @@ class Status(enum.StrEnum):
 DECISIONS: dict[Status, frozenset[Status]] = {
     Status.UNVERIFIED: frozenset({Status.REJECTED}),
     Status.PENDING: frozenset({Status.VERIFIED, Status.REJECTED}),
-    Status.VERIFIED: frozenset({Status.SUSPENDED}),
+    Status.VERIFIED: frozenset({Status.SUSPENDED, Status.REJECTED}),
     Status.REJECTED: frozenset(),
-    Status.SUSPENDED: frozenset({Status.VERIFIED}),
+    Status.SUSPENDED: frozenset({Status.VERIFIED, Status.REJECTED}),
 }
+"""Rejecting a verified trader means its identity was found false or cannot be confirmed any
+more: from then on the platform cannot produce the seller's real identity (CRPL Art. 44)."""
 
 
 def check_ref(ref: str, field: str = "ref", kind: str | None = None) -> str:

@@ -43,6 +43,11 @@ class Party:
     def verified(self) -> bool:
         return self.status is Status.VERIFIED
 
+    @property
+    def identifiable(self) -> bool:
+        """Whether the platform can produce this trader's real identity."""
+        return self.info is not None and self.status is not Status.REJECTED
+
     def public(self) -> dict[str, Any]:
         """What anyone may see: the DSA asks platforms to show traders' identity to buyers."""
         body: dict[str, Any] = {
@@ -376,5 +381,5 @@ def identities(session: Session, refs: dict[str, str | None]) -> dict[str, dict[
         except NotFound:
             out[role] = None
             continue
-        out[role] = party.full() if party.info is not None else None
+        out[role] = party.full() if party.identifiable else None
     return out

@@ -1,0 +1,1 @@
+"""Recalls: a batch found unsafe or counterfeit reaches every buyer who bought from it."""

@@ -1,0 +1,239 @@
+"""Recall a batch: find every paid order of it, tell each buyer through the event feed, and
+record a pending remedy task per order with its amounts (the remedies issue executes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinren import policies
+from xinren.catalog import model as catalog_model
+from xinren.catalog import service as catalog
+from xinren.clock import Clock
+from xinren.errors import IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.events import service as events
+from xinren.ids import check_idempotency_key
+from xinren.liability.model import Finding
+from xinren.orders.tables import orders
+from xinren.provenance import documents
+from xinren.provenance.tables import recalls, remedy_tasks
+from xinren.recalls import model
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    order_id: int
+    buyer: str
+    currency: str
+    refund: int
+    compensation: int
+    basis: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    id: int
+    batch_id: int
+    finding: Finding
+    reason: str
+    evidence: tuple[str, ...]
+    decided_by: str
+    policy_version: str
+    tasks: tuple[Task, ...]
+    replayed: bool = False
+
+    @property
+    def buyers(self) -> frozenset[str]:
+        return frozenset(t.buyer for t in self.tasks)
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for t in self.tasks:
+            sums = out.setdefault(t.currency, {"refund": 0, "compensation": 0})
+            sums["refund"] += t.refund
+            sums["compensation"] += t.compensation
+        return out
+
+
+@cache
+def _rules() -> tuple[str, tuple[model.RemedyRule, ...]]:
+    p = policies.load("recalls")
+    return p.version, model.parse_rules(p.body)
+
+
+def recall_batch(
+    session: Session,
+    clock: Clock,
+    key: str,
+    *,
+    batch_id: int,
+    finding: Finding | str,
+    reason: str,
+    evidence: Sequence[str],
+    decided_by: str,
+) -> Recall:
+    """Open a recall; a retry with the same key returns it unchanged."""
+    check_idempotency_key(key)
+    try:
+        finding = Finding(finding)
+    except ValueError:
+        raise ValidationFailed(
+            f"finding must be one of {', '.join(f.value for f in Finding)}", field="finding"
+        ) from None
+    catalog_model.check_text(reason, "reason", 1000)
+    if not evidence:
+        raise ValidationFailed(
+            "evidence names at least one document (e.g. the lab report that found the fault)",
+            field="evidence",
+        )
+    for sha in evidence:
+        try:
+            documents.get(session, sha)
+        except NotFound:
+            raise NotFound(f"evidence: no document {sha}", field="evidence") from None
+    done = session.execute(select(recalls).where(recalls.c.idempotency_key == key)).first()
+    if done is not None:
+        if (done.batch_id, done.finding, list(done.evidence)) != (
+            batch_id,
+            finding.value,
+            list(evidence),
+        ):
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} opened recall {done.id} of another batch or finding",
+                field="idempotency_key",
+            )
+        return get_recall(session, done.id, replayed=True)
+    batch = catalog.get_batch(session, batch_id)
+    version, rules = _rules()
+    now = clock.now()
+    recall_id = session.execute(
+        recalls.insert().returning(recalls.c.id),
+        dict(
+            idempotency_key=key,
+            batch_id=batch.id,
+            finding=finding.value,
+            reason=reason,
+            evidence=list(evidence),
+            decided_by=decided_by,
+            policy_version=version,
+            created_at=now,
+        ),
+    ).scalar_one()
+    affected = session.execute(
+        select(orders)
+        .where(orders.c.batch_id == batch.id)
+        .where(orders.c.paid > 0)
+        .where(orders.c.status != "cancelled")
+        .order_by(orders.c.id)
+    ).all()
+    tasks = []
+    for o in affected:
+        owed = model.remedy(
+            rules, finding, o.category, o.total, o.paid - o.refunded, shipped=o.status != "paid"
+        )
+        tasks.append(
+            dict(
+                recall_id=recall_id,
+                order_id=o.id,
+                buyer=o.buyer,
+                currency=o.currency,
+                refund=owed.refund,
+                compensation=owed.compensation,
+                basis=owed.basis,
+                status="pending",
+                created_at=now,
+            )
+        )
+    if tasks:
+        session.execute(remedy_tasks.insert(), tasks)
+    events.append(
+        session,
+        clock,
+        "recall.opened",
+        f"batch:{batch.id}",
+        {
+            "recall": recall_id,
+            "batch": batch.id,
+            "lot": batch.lot,
+            "finding": finding.value,
+            "reason": reason,
+            "orders": len(tasks),
+        },
+    )
+    for t in tasks:
+        events.append(
+            session,
+            clock,
+            "recall.notice",
+            str(t["buyer"]),
+            {
+                "recall": recall_id,
+                "order": t["order_id"],
+                "batch": batch.id,
+                "reason": reason,
+                "refund": t["refund"],
+                "compensation": t["compensation"],
+                "currency": t["currency"],
+                "what_to_do": "stop using the product; your refund and compensation are "
+                "recorded and will be paid to your original payment method",
+            },
+        )
+    return get_recall(session, recall_id)
+
+
+def get_recall(session: Session, recall_id: int, replayed: bool = False) -> Recall:
+    row = session.execute(select(recalls).where(recalls.c.id == recall_id)).first()
+    if row is None:
+        raise NotFound(f"no recall {recall_id}", field="recall_id")
+    tasks = session.execute(
+        select(remedy_tasks)
+        .where(remedy_tasks.c.recall_id == recall_id)
+        .order_by(remedy_tasks.c.order_id)
+    )
+    return Recall(
+        row.id,
+        row.batch_id,
+        Finding(row.finding),
+        row.reason,
+        tuple(row.evidence),
+        row.decided_by,
+        row.policy_version,
+        tuple(
+            Task(t.order_id, t.buyer, t.currency, t.refund, t.compensation, t.basis, t.status)
+            for t in tasks
+        ),
+        replayed,
+    )
+
+
+def as_dict(recall: Recall) -> dict[str, Any]:
+    return {
+        "id": recall.id,
+        "batch": recall.batch_id,
+        "finding": recall.finding.value,
+        "reason": recall.reason,
+        "evidence": list(recall.evidence),
+        "decided_by": recall.decided_by,
+        "policy_version": recall.policy_version,
+        "buyers": len(recall.buyers),
+        "totals": recall.totals(),
+        "tasks": [
+            {
+                "order": t.order_id,
+                "buyer": t.buyer,
+                "currency": t.currency,
+                "refund": t.refund,
+                "compensation": t.compensation,
+                "basis": t.basis,
+                "status": t.status,
+            }
+            for t in recall.tasks
+        ],
+        "replayed": recall.replayed,
+    }
