@@ -279,31 +279,20 @@ def trace(facts: ChainFacts) -> Chain:
                     )
                 )
                 move(maker)
-        elif event.biz_step in HANDOVER_STEPS and dest is not None:
-            frm = source or current
-            if frm != current:
-                gaps.append(
-                    Gap(
-                        GapKind.HANDOVER_WITHOUT_EVENT,
-                        frm,
-                        f"goods went from {current} to {frm} with no event before {event.event_id}",
-                    )
+        elif event.event_type == "TransactionEvent":
+            steps.append(
+                Step(
+                    "documents",
+                    event.event_time,
+                    source,
+                    dest,
+                    event.event_id,
+                    event.documents,
+                    f"business documents between {source} and {dest}",
                 )
-                move(frm)
-            if dest != current:
-                steps.append(
-                    Step(
-                        "handover",
-                        event.event_time,
-                        current,
-                        dest,
-                        event.event_id,
-                        event.documents,
-                        f"{event.biz_step}: {current} -> {dest}",
-                    )
-                )
-                move(dest)
-            elif event.documents:
+            )
+        elif event.biz_step in HANDOVER_STEPS and dest is not None and dest == current:
+            if event.documents:  # the receiver confirming a hand-over already recorded
                 steps.append(
                     Step(
                         "documents",
@@ -315,6 +304,29 @@ def trace(facts: ChainFacts) -> Chain:
                         f"{event.biz_step} confirmed by {dest}",
                     )
                 )
+        elif event.biz_step in HANDOVER_STEPS and dest is not None:
+            frm = source or current
+            if frm != current:
+                gaps.append(
+                    Gap(
+                        GapKind.HANDOVER_WITHOUT_EVENT,
+                        frm,
+                        f"goods went from {current} to {frm} with no event before {event.event_id}",
+                    )
+                )
+                move(frm)
+            steps.append(
+                Step(
+                    "handover",
+                    event.event_time,
+                    current,
+                    dest,
+                    event.event_id,
+                    event.documents,
+                    f"{event.biz_step}: {current} -> {dest}",
+                )
+            )
+            move(dest)
         elif event.biz_step in INSPECTION_STEPS:
             steps.append(
                 Step(
@@ -325,18 +337,6 @@ def trace(facts: ChainFacts) -> Chain:
                     event.event_id,
                     event.documents,
                     f"{event.biz_step} while held by {current}",
-                )
-            )
-        elif event.event_type == "TransactionEvent":
-            steps.append(
-                Step(
-                    "documents",
-                    event.event_time,
-                    source,
-                    dest,
-                    event.event_id,
-                    event.documents,
-                    f"business documents between {source} and {dest}",
                 )
             )
         elif event.event_type == "AggregationEvent":
@@ -390,20 +390,18 @@ def trace(facts: ChainFacts) -> Chain:
 
 
 def _authorization_gaps(facts: ChainFacts, custodians: list[str]) -> list[Gap]:
-    """Every trader between the maker and the buyer needs the brand's authorization, granted by
-    the brand owner or by an authorized upstream distributor, valid on the day of sale."""
+    """Every trader between the maker and the buyer needs the brand's authorization, valid on
+    the day of sale, granted by the brand owner or through a line of valid grants from it."""
+    valid = [g for g in facts.grants if g.valid_on(facts.sale_day)]
     authorized = {facts.brand_owner, facts.manufacturer}
+    grown = True
+    while grown:
+        new = {g.grantee for g in valid if g.grantor in authorized} - authorized
+        authorized |= new
+        grown = bool(new)
     gaps: list[Gap] = []
     for party in custodians:
         if party in authorized:
-            continue
-        grants = [
-            g
-            for g in facts.grants
-            if g.grantee == party and g.grantor in authorized and g.valid_on(facts.sale_day)
-        ]
-        if grants:
-            authorized.add(party)
             continue
         held = [g for g in facts.grants if g.grantee == party]
         why = (
