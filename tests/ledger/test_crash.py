@@ -32,11 +32,11 @@ from xinren.ledger.tables import accounts, entries, transfers
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 WORKERS = 4
-STEPS = 400  # per worker; enough that kills land mid-plan, small enough to finish in seconds
+STEPS = 600  # per worker; enough that kills land mid-plan, small enough to finish in seconds
 MIN_KILLS = 10
 MIN_NEW_WORK_KILLS = 3  # kills of a worker that was applying moves not committed before
 MAX_KILLS = 40
-LIFETIME = 1.0  # seconds: an incarnation is killed uniformly within this after it connects
+LIFETIME = 0.5  # seconds: an incarnation is killed uniformly within this after it connects
 FINISH_TIMEOUT = 180  # seconds for the last runs to finish; only a hang should ever reach it
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table, UniqueConstraint
 
 from xinren.schema import Id, UtcDateTime, metadata
 
@@ -32,4 +32,18 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
+)
+
+idempotent_requests = Table(
+    "idempotent_requests",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key_id", Id, nullable=False),  # the API key that made the request
+    Column("idempotency_key", String(128), nullable=False),
+    Column("scope", String(100), nullable=False),  # e.g. "POST /v1/catalog/listings"
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("key_id", "idempotency_key", name="uq_idempotent_requests_key"),
 )

@@ -16,6 +16,7 @@ from xinren import __version__
 from xinren.clock import Clock, SystemClock
 from xinren.db import make_engine, session_factory
 from xinren.errors import PROBLEM_BASE, RequestTooLarge, XinrenError
+from xinren.provenance.store import FileStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
@@ -74,15 +75,23 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
     sessions: sessionmaker[Session] | None = None,
+    store: FileStore | None = None,
 ) -> FastAPI:
     """Build the app on `engine` (default: from XINREN_DATABASE_URL) and `clock`.
 
-    `sessions` overrides where requests get their sessions (tests bind them to a savepoint).
+    `sessions` overrides where requests get their sessions (tests bind them to a savepoint);
+    `store` is the evidence file store (default: XINREN_DOCUMENT_DIR).
     """
+    from xinren.catalog.api import router as catalog_router
     from xinren.events.api import router as events_router
     from xinren.ledger.api import router as ledger_router
     from xinren.orders.api import merchants as merchants_router
     from xinren.orders.api import router as orders_router
+    from xinren.parties.api import order_parties as order_parties_router
+    from xinren.parties.api import router as parties_router
+    from xinren.provenance.api import documents_router
+    from xinren.provenance.api import orders_router as trace_router
+    from xinren.provenance.api import router as provenance_router
 
     app = FastAPI(
         title="Xinren",
@@ -93,6 +102,7 @@ def create_app(
         sessions = session_factory(engine or make_engine())
     app.state.session_factory = sessions
     app.state.clock = clock or SystemClock()
+    app.state.store = store or FileStore()
 
     @app.exception_handler(XinrenError)
     async def _xinren_error(request: Request, exc: XinrenError) -> JSONResponse:
@@ -130,8 +140,14 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     app.include_router(ledger_router)
+    app.include_router(trace_router)  # before /v1/orders/{id}/{action}, which would match
     app.include_router(orders_router)
     app.include_router(merchants_router)
     app.include_router(events_router)
+    app.include_router(parties_router)
+    app.include_router(order_parties_router)
+    app.include_router(catalog_router)
+    app.include_router(documents_router)
+    app.include_router(provenance_router)
     app.add_middleware(BodySizeLimit)
     return app

@@ -99,3 +99,22 @@ AfterDep = Annotated[int, Depends(get_after)]
 def next_cursor(ids: list[int], limit: int) -> str | None:
     """The cursor of the page after one holding `ids`; None when that page was the last."""
     return str(ids[-1]) if len(ids) == limit else None
+
+
+STAFF = ("admin", "platform", "reviewer", "auditor")
+
+
+def is_staff(principal: Principal) -> bool:
+    """Platform staff see every record (auditors read only; routes that write say so)."""
+    return principal.role in STAFF
+
+
+def acting_for(principal: Principal, ref: str, what: str) -> None:
+    """Let staff (not auditors) through, or a party acting for itself; otherwise 403."""
+    if principal.role in ("admin", "platform", "reviewer") or principal.subject == ref:
+        return
+    raise Forbidden(f"a {principal.role} key for {principal.subject} may not {what} for {ref}")
+
+
+ReviewerDep = Annotated[Principal, Depends(require("reviewer"))]
+StaffDep = Annotated[Principal, Depends(require("platform", "reviewer", "auditor"))]
