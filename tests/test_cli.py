@@ -34,6 +34,17 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
     assert "Ledger verified" in out.stdout
     for line in ("completed", "refunded", "¥599.00", "¥200.00"):
         assert line in out.stdout
+    # the accountability cases: the chain, the liability with reasons, the recall's reach
+    for line in (
+        "rule misrepresentation-by-host",
+        "the product facts say '4G'",
+        "rule counterfeit-at-source",
+        "prevails over the report of lab:xinxuan-lab",
+        "reached 8 buyers on 8 orders",
+        "compensation ¥9,288.00",
+    ):
+        assert line in out.stdout, line
+    assert (tmp_path / "xinren-documents").is_dir()
     again = subprocess.run(
         [*XINREN, "demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )

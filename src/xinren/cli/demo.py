@@ -151,6 +151,10 @@ def run_demo(engine: Engine, console: Console) -> None:
 
     run_orders(engine, console, clock)
 
+    from xinren.cli.demo_accountability import run_accountability
+
+    run_accountability(engine, console, clock)
+
     with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
     with unit_of_work(factory) as session:
