@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from xinren import __version__
+from xinren.cli.accountability import app as accountability_app
 from xinren.cli.common import console, err_console, friendly_errors, opened
 from xinren.clock import SystemClock
 from xinren.db import current_revision, head_revision, session_factory, unit_of_work, upgrade
@@ -24,6 +25,7 @@ ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(accountability_app)  # parties, documents, catalog, epcis, chain, liability, recall
 
 
 @app.command()
