@@ -69,7 +69,7 @@ def test_phone_case_the_host_misdescribed_and_the_chain_clears_the_supplier(sess
     assert "Advertising Law Art. 56" in result.basis
     # the assessment is kept, with its policy version, and announced
     [kept] = liability.history(session, case.order_id)
-    assert kept["rule"] == "misrepresentation-by-host" and kept["policy_version"] == "2026.1"
+    assert kept["rule"] == "misrepresentation-by-host" and kept["policy_version"] == "2026.2"
     assert any(e.topic == "liability.assessed" for e in events.read(session, limit=1000))
 
 
@@ -156,7 +156,7 @@ def test_a_counterfeit_through_an_unauthorized_supplier(session, later, store):
         lot="GREY-1",
         production_date=later.now().date() - timedelta(days=10),
         quantity=100,
-        registered_by=grey,
+        registered_by=r["maker"],
     )
     listing = catalog.create_listing(
         session,
@@ -203,7 +203,7 @@ def test_chain_breaks_at_the_supplier_without_authorization(session, later, stor
         lot="GREY-2",
         production_date=later.now().date() - timedelta(days=10),
         quantity=100,
-        registered_by=grey,
+        registered_by=r["maker"],
     )
     b = cases._Builder(session, later, store, "t5g")
     t = later.now() - timedelta(days=9)

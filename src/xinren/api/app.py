@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -120,6 +121,21 @@ def create_app(
                 "detail": f"{first['field']}: {first['detail']}",
                 "instance": request.url.path,
                 "errors": errors,
+            }
+        )
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        """A number the database cannot hold (ids and amounts are 64-bit): the caller's error."""
+        detail = "a number in the request is out of range: ids and amounts are 64-bit integers"
+        return problem_response(
+            {
+                "type": PROBLEM_BASE + "validation-failed",
+                "title": "The request is not valid",
+                "status": 422,
+                "detail": detail,
+                "instance": request.url.path,
             }
         )
 

@@ -42,24 +42,26 @@ def once(
             )
         return dict(done.response), True
     response = run()
-    session.execute(
-        idempotent_requests.insert(),
-        dict(
-            key_id=principal.key_id,
-            idempotency_key=key,
-            scope=scope,
-            request_hash=digest,
-            status_code=201,
-            response=response,
-            created_at=clock.now(),
-        ),
-    )
     try:
+        with session.begin_nested():
+            session.execute(
+                idempotent_requests.insert(),
+                dict(
+                    key_id=principal.key_id,
+                    idempotency_key=key,
+                    scope=scope,
+                    request_hash=digest,
+                    status_code=201,
+                    response=response,
+                    created_at=clock.now(),
+                ),
+            )
         session.commit()
-    except IntegrityError:
+    except IntegrityError:  # a concurrent request with this key committed first
         session.rollback()
         raise ConcurrentRequest(
-            f"another request with Idempotency-Key {key!r} is running; retry to get its result",
+            f"another request with Idempotency-Key {key!r} ran at the same time; retry to get "
+            "its result",
             field="Idempotency-Key",
         ) from None
     return response, False

@@ -4,6 +4,7 @@ say for the platform to trace a sale back to its source and compare claims with 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,11 +73,15 @@ def check_attributes(values: Mapping[str, Any], field: str) -> dict[str, Value]:
             raise ValidationFailed(
                 f"{field}: attribute name {name!r} is not snake_case", field=f"{field}.{name}"
             )
-        if not isinstance(value, str | int | float | bool) or (
-            isinstance(value, str) and len(value) > 500
+        if (
+            not isinstance(value, str | int | float | bool)
+            or (isinstance(value, str) and len(value) > 500)
+            or (isinstance(value, float) and not math.isfinite(value))
+            or (isinstance(value, int) and abs(value) >= 2**53)
         ):
             raise ValidationFailed(
-                f"{field}.{name} must be a string (at most 500 characters), number or boolean",
+                f"{field}.{name} must be a string (at most 500 characters), a finite number "
+                "(integers below 2**53) or a boolean",
                 field=f"{field}.{name}",
             )
         out[name] = value

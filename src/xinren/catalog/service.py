@@ -285,6 +285,15 @@ def create_batch(
     _party_of_kind(session, registered_by, "registered_by", "manufacturer", "supplier")
     if production_date > clock.now().date():
         raise ValidationFailed("production_date is in the future", field="production_date")
+    if registered_by != product.manufacturer:
+        today = clock.now().date()
+        brand = get_brand(session, product.brand_id)
+        if not any(a.valid_on(today) for a in authorizations_of(session, registered_by, brand.id)):
+            raise Conflict(
+                f"{registered_by} is neither the product's manufacturer ({product.manufacturer}) "
+                f"nor authorized for {brand.name}, so it cannot register its batches",
+                field="registered_by",
+            )
     uri = epc_class or batch_class(product.id, lot)
     if not uri.startswith(("urn:", "http://", "https://")) or len(uri) > 200:
         raise ValidationFailed(
@@ -340,8 +349,15 @@ def add_inspection(
     finding: str,
 ) -> Inspection:
     """Attach an inspection or sampling report to a batch. The lab is the report's issuer."""
-    get_batch(session, batch_id)
+    batch = get_batch(session, batch_id)
     doc = _document(session, document, "document", *LAB_REPORTS)
+    names = (f"batch:{batch.id}", f"lot:{batch.lot}", batch.epc_class)
+    if doc.meta.subject not in names:
+        raise ValidationFailed(
+            f"the report is about {doc.meta.subject}, not this batch (its subject must be one "
+            f"of {', '.join(names)})",
+            field="document",
+        )
     lab = doc.meta.issuer
     _party_of_kind(session, lab, "document.issuer", "lab")
     check_ref(commissioned_by, "commissioned_by")

@@ -32,6 +32,7 @@ CONDITIONS = frozenset(
         "host_contradicts_facts",
         "listing_contradicts_facts",
         "failing_inspection",
+        "chain_intact",
     }
 )
 CRITERIA = frozenset({"accredited", "independent", "later"})
@@ -54,6 +55,7 @@ class Policy:
     version: str
     precedence: tuple[tuple[str, str], ...]  # (criterion, reason)
     rules: tuple[Rule, ...]
+    accredited_only: bool = True  # unaccredited lab reports are not admissible at all
 
 
 def parse_policy(version: str, body: Mapping[str, Any]) -> Policy:
@@ -94,7 +96,10 @@ def parse_policy(version: str, body: Mapping[str, Any]) -> Policy:
         )
     if not rules or rules[-1].when:
         raise ValueError("the last rule must have no conditions, so every case gets an answer")
-    return Policy(version, tuple(precedence), tuple(rules))
+    admissible = body["evidence"].get("admissible", "accredited_only")
+    if admissible not in ("accredited_only", "any"):
+        raise ValueError("evidence.admissible is accredited_only or any")
+    return Policy(version, tuple(precedence), tuple(rules), admissible == "accredited_only")
 
 
 # --- which lab report prevails ---
@@ -127,10 +132,20 @@ def _score(w: Weighed, criterion: str) -> tuple[int, date]:
 def prevailing(
     reports: Iterable[LabReport], interested: frozenset[str], policy: Policy
 ) -> tuple[Weighed | None, tuple[str, ...]]:
-    """The report that prevails under the policy's precedence, and why it beats each other."""
+    """The report that prevails under the policy's precedence, and why it beats each other.
+
+    Reports the policy does not admit (unaccredited, by default) never prevail, not even alone.
+    """
     weighed = [weigh(r, interested) for r in reports]
+    refused = tuple(
+        f"{_describe(w)} is not admissible: the lab's accreditation is not on record"
+        for w in weighed
+        if policy.accredited_only and not w.accredited
+    )
+    if policy.accredited_only:
+        weighed = [w for w in weighed if w.accredited]
     if not weighed:
-        return None, ()
+        return None, refused
     criteria = [c for c, _ in policy.precedence]
     reasons = dict(policy.precedence)
     ranked = sorted(weighed, key=lambda w: [_score(w, c) for c in criteria], reverse=True)
@@ -145,7 +160,7 @@ def prevailing(
             )
         else:
             why.append(f"prevails over {_describe(other)} ({verdict}): {reasons[decisive]}")
-    return best, tuple(why)
+    return best, (*why, *refused)
 
 
 def _describe(w: Weighed) -> str:
@@ -177,6 +192,8 @@ class Facts:
     prevailing_why: tuple[str, ...]
     custodians: tuple[str, ...]
     documents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # party -> docs
+    chain_intact: bool = True  # every hand-over evidenced and authorized
+    gaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # party -> gap details
 
     def condition(self, name: str) -> bool:
         return {
@@ -185,6 +202,7 @@ class Facts:
             "host_contradicts_facts": bool(self.host_contradictions),
             "listing_contradicts_facts": bool(self.listing_contradictions),
             "failing_inspection": self.prevailing is not None and not self.prevailing.report.passed,
+            "chain_intact": self.chain_intact,
         }[name]
 
 
@@ -336,6 +354,9 @@ def _cleared_why(facts: Facts, party: str) -> tuple[str, ...]:
                 f"the prevailing lab report ({r.lab}, sampled {r.sampled_on}) found the batch "
                 f"conforms: {r.finding}"
             )
-    if party != facts.chain_break:
+    gaps = facts.gaps.get(party, ())
+    if gaps:
+        lines += [f"not held liable by this rule, though the chain shows: {g}" for g in gaps]
+    else:
         lines.append(f"{party}'s part in the chain is authorized and evidenced by events")
     return tuple(lines)

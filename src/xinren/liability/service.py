@@ -60,6 +60,10 @@ def facts(session: Session, order_id: int, finding: Finding) -> tuple[Facts, Cha
     gap = chain.first_unauthorized()
     custodians = chain.custodians
     supplier = custodians[-2] if len(custodians) >= 2 else None
+    gaps: dict[str, tuple[str, ...]] = {}
+    for g in chain.gaps:
+        if g.party is not None:
+            gaps[g.party] = (*gaps.get(g.party, ()), g.detail)
     docs: dict[str, tuple[str, ...]] = {"host": host_docs}
     for step in chain.steps:
         for party in (step.from_party, step.to_party):
@@ -82,6 +86,8 @@ def facts(session: Session, order_id: int, finding: Finding) -> tuple[Facts, Cha
             prevailing_why=why,
             custodians=custodians,
             documents=docs,
+            chain_intact=chain.custody_evidenced and gap is None,
+            gaps=gaps,
         ),
         chain,
     )

@@ -88,7 +88,9 @@ class TraderInfo:
             raise ValidationFailed(
                 "give a contact: contact_email or contact_phone", field="contact_email"
             )
-        if self.contact_email and not _EMAIL.match(self.contact_email):
+        if self.contact_email and (
+            len(self.contact_email) > 200 or not _EMAIL.match(self.contact_email)
+        ):
             raise ValidationFailed("contact_email is not an e-mail address", field="contact_email")
         if self.contact_phone and not _PHONE.match(self.contact_phone):
             raise ValidationFailed("contact_phone is not a phone number", field="contact_phone")

@@ -25,13 +25,25 @@ from xinren.errors import Forbidden, NotFound, ValidationFailed
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
+from xinren.parties import service as parties
 from xinren.provenance import chain as chains
 from xinren.provenance import documents, events
-from xinren.provenance.model import DocType, DocumentMeta
+from xinren.provenance.model import DocType, DocumentMeta, party_uri
 from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 
-WRITERS = ("admin", "platform", "reviewer", "supplier", "manufacturer", "merchant", "lab")
+WRITERS = (
+    "admin",
+    "platform",
+    "reviewer",
+    "supplier",
+    "manufacturer",
+    "brand_owner",
+    "merchant",
+    "host",
+    "lab",
+)
+EDITORS = ("admin", "platform", "reviewer")
 
 
 def get_store(request: Request) -> FileStore:
@@ -80,7 +92,7 @@ async def add_document(
     """
     if principal.role not in WRITERS:
         raise Forbidden(f"a {principal.role} may not upload evidence")
-    if principal.role not in ("admin", "platform", "reviewer") and issuer != principal.subject:
+    if principal.role not in EDITORS and issuer != principal.subject:
         raise Forbidden(f"a {principal.role} uploads documents it issued ({principal.subject})")
     content = await request.body()
     if not content:
@@ -101,9 +113,18 @@ async def add_document(
     return _doc(doc)
 
 
+def _readable(session: SessionDep, principal: PrincipalDep, sha256: str) -> documents.Document:
+    """Evidence is for staff, its issuer and the party it is about; to others it does not exist
+    (invoices and reports carry prices and business terms)."""
+    doc = documents.get(session, sha256)
+    if not is_staff(principal) and principal.subject not in (doc.meta.issuer, doc.meta.subject):
+        raise NotFound(f"no document {sha256}", field="sha256")
+    return doc
+
+
 @documents_router.get("/{sha256}/meta")
 def document_meta(sha256: str, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    return _doc(documents.get(session, sha256))
+    return _doc(_readable(session, principal, sha256))
 
 
 @documents_router.get("/{sha256}")
@@ -111,8 +132,8 @@ def document_bytes(
     sha256: str, session: SessionDep, principal: PrincipalDep, store: StoreDep
 ) -> Response:
     """The bytes, verified against their hash on every read."""
-    doc, content = documents.read(session, store, sha256)
-    return Response(content, media_type=doc.meta.media_type)
+    doc = _readable(session, principal, sha256)
+    return Response(store.get(doc.sha256), media_type=doc.meta.media_type)
 
 
 router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
@@ -129,8 +150,16 @@ async def import_epcis(
         body = await request.json()
     except ValueError:
         raise ValidationFailed("the body is an EPCIS 2.0 JSON-LD document", field="body") from None
+    speaks_for = None
+    if principal.role not in EDITORS:
+        if principal.subject is None:
+            raise Forbidden("this key acts for no party; create it with --party")
+        party = parties.get(session, principal.subject)
+        speaks_for = frozenset(
+            {party_uri(party.ref), *([party.epcis_id] if party.epcis_id else [])}
+        )
     result = events.import_document(
-        session, clock, body, recorded_by=principal.subject or principal.role
+        session, clock, body, recorded_by=principal.subject or principal.role, speaks_for=speaks_for
     )
     session.commit()
     return {

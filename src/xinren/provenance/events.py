@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.clock import Clock
-from xinren.errors import ConcurrentRequest, Conflict, NotFound, ValidationFailed, XinrenError
+from xinren.errors import (
+    ConcurrentRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    XinrenError,
+)
 from xinren.provenance import epcis
 from xinren.provenance.model import CustodyEvent
 from xinren.provenance.tables import (
@@ -89,6 +96,7 @@ def _with_declarations() -> Select[Any]:
         events.c.event_id,
         events.c.event_time,
         events.c.body,
+        events.c.recorded_by,
         declarations.c.body.label("declaration"),
     ).select_from(events.outerjoin(declarations, declarations.c.event_id == events.c.event_id))
 
@@ -110,12 +118,22 @@ def _merged(row: Any) -> dict[str, Any]:
 
 
 def import_document(
-    session: Session, clock: Clock, document: Any, *, recorded_by: str
+    session: Session,
+    clock: Clock,
+    document: Any,
+    *,
+    recorded_by: str,
+    speaks_for: frozenset[str] | None = None,
 ) -> ImportResult:
     """Record the events of an EPCIS document; replays are idempotent, nothing is overwritten.
 
     Raises `ValidationFailed` for a document that is not valid EPCIS 2.0 (or lacks eventIDs),
     `Conflict` when a known eventID arrives with another body or another error declaration.
+
+    `speaks_for` (the party URIs of a non-staff caller) limits what a party may record: only
+    events naming itself as source or destination, and error declarations only on events it
+    recorded. Otherwise anyone could write a hand-over into someone else's chain and so choose
+    who is liable.
     """
     if not recorded_by or len(recorded_by) > _MAX_RECORDED_BY:
         raise ValidationFailed(
@@ -139,6 +157,15 @@ def import_document(
         _check_storable(custody, where)
         eid = custody.event_id
         body = {k: v for k, v in event.items() if k != "errorDeclaration"}
+        if speaks_for is not None and eid not in stored:
+            named = {link.party for link in (*custody.sources, *custody.destinations)}
+            if not named & speaks_for:
+                raise Forbidden(
+                    f"{where}: a party records only events that name it in sourceList or "
+                    f"destinationList (as {sorted(speaks_for)[0]}); ask the parties to the "
+                    "hand-over, or a reviewer, to record this one",
+                    field=f"{where}.sourceList",
+                )
         if eid in bodies:
             if bodies[eid] != body:
                 raise Conflict(
@@ -162,6 +189,12 @@ def import_document(
                     field=f"{where}.errorDeclaration",
                 )
         else:
+            if speaks_for is not None and eid in stored and stored[eid].recorded_by != recorded_by:
+                raise Forbidden(
+                    f"{where}.errorDeclaration: event {eid} was recorded by "
+                    f"{stored[eid].recorded_by}; only it or a reviewer may declare it erroneous",
+                    field=f"{where}.errorDeclaration",
+                )
             declared_as[eid] = declaration
             new_declarations.append((eid, declaration))
     _write(session, clock, new_events, new_declarations, recorded_by)

@@ -204,6 +204,12 @@ class Chain:
     def first_unauthorized(self) -> Gap | None:
         return next((g for g in self.gaps if g.kind is GapKind.MISSING_AUTHORIZATION), None)
 
+    @property
+    def custody_evidenced(self) -> bool:
+        """Every hand-over from the maker to the seller is recorded and every party known
+        (a missing inspection is a gap in the evidence of quality, not of custody)."""
+        return all(g.kind is GapKind.MISSING_INSPECTION for g in self.gaps)
+
 
 def _party_of(links: tuple[PartyLink, ...], refs: dict[str, str]) -> str | None:
     """The possessing party of a source or destination list (else the owning party)."""
@@ -224,7 +230,13 @@ def trace(facts: ChainFacts) -> Chain:
     steps: list[Step] = []
     gaps: list[Gap] = []
     ignored = tuple(e.event_id for e in facts.events if e.erroneous)
-    events = [e for e in facts.events if not e.erroneous]
+    # the chain as it stood when the goods were sold: later events (a return, an event
+    # recorded afterwards to paper over a missing hand-over) do not change it
+    events = [
+        e
+        for e in facts.events
+        if not e.erroneous and (facts.sale_at is None or e.event_time <= facts.sale_at)
+    ]
     custodians = [facts.manufacturer]
     current = facts.manufacturer
 
@@ -393,12 +405,18 @@ def _authorization_gaps(facts: ChainFacts, custodians: list[str]) -> list[Gap]:
     """Every trader between the maker and the buyer needs the brand's authorization, valid on
     the day of sale, granted by the brand owner or through a line of valid grants from it."""
     valid = [g for g in facts.grants if g.valid_on(facts.sale_day)]
-    authorized = {facts.brand_owner, facts.manufacturer}
+    # who may pass authority on: the owner, and holders of a valid 'distribute' grant from one
+    granting = {facts.brand_owner}
     grown = True
     while grown:
-        new = {g.grantee for g in valid if g.grantor in authorized} - authorized
-        authorized |= new
+        new = {
+            g.grantee for g in valid if g.grantor in granting and g.scope == "distribute"
+        } - granting
+        granting |= new
         grown = bool(new)
+    authorized = (
+        granting | {facts.manufacturer} | {g.grantee for g in valid if g.grantor in granting}
+    )
     gaps: list[Gap] = []
     for party in custodians:
         if party in authorized:

@@ -9,13 +9,14 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren import policies
 from xinren.catalog import model as catalog_model
 from xinren.catalog import service as catalog
 from xinren.clock import Clock
-from xinren.errors import IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.errors import ConcurrentRequest, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.liability.model import Finding
@@ -99,9 +100,10 @@ def recall_batch(
             raise NotFound(f"evidence: no document {sha}", field="evidence") from None
     done = session.execute(select(recalls).where(recalls.c.idempotency_key == key)).first()
     if done is not None:
-        if (done.batch_id, done.finding, list(done.evidence)) != (
+        if (done.batch_id, done.finding, done.reason, list(done.evidence)) != (
             batch_id,
             finding.value,
+            reason,
             list(evidence),
         ):
             raise IdempotencyKeyReused(
@@ -112,19 +114,26 @@ def recall_batch(
     batch = catalog.get_batch(session, batch_id)
     version, rules = _rules()
     now = clock.now()
-    recall_id = session.execute(
-        recalls.insert().returning(recalls.c.id),
-        dict(
-            idempotency_key=key,
-            batch_id=batch.id,
-            finding=finding.value,
-            reason=reason,
-            evidence=list(evidence),
-            decided_by=decided_by,
-            policy_version=version,
-            created_at=now,
-        ),
-    ).scalar_one()
+    try:
+        with session.begin_nested():
+            recall_id = session.execute(
+                recalls.insert().returning(recalls.c.id),
+                dict(
+                    idempotency_key=key,
+                    batch_id=batch.id,
+                    finding=finding.value,
+                    reason=reason,
+                    evidence=list(evidence),
+                    decided_by=decided_by,
+                    policy_version=version,
+                    created_at=now,
+                ),
+            ).scalar_one()
+    except IntegrityError:
+        raise ConcurrentRequest(
+            f"another recall with key {key!r} is being opened; retry to get it",
+            field="idempotency_key",
+        ) from None
     affected = session.execute(
         select(orders)
         .where(orders.c.batch_id == batch.id)
