@@ -27,6 +27,11 @@ class Principal:
     subject: str | None
     created_at: datetime
 
+    @property
+    def actor(self) -> str:
+        """Who to record as having acted: the party the key acts for, else the key itself."""
+        return self.subject or f"{self.role}:{self.key_id}"
+
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()

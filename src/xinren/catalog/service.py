@@ -33,7 +33,7 @@ from xinren.money import check_amount, check_currency
 from xinren.parties import service as parties
 from xinren.parties.model import check_ref, kind_of
 from xinren.provenance import documents
-from xinren.provenance.model import LAB_REPORTS, DocType
+from xinren.provenance.model import LAB_REPORTS, DocType, Grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +83,8 @@ class Inspection:
     finding: str
 
 
-@dataclass(frozen=True, slots=True)
-class Authorization:
-    id: int
-    brand_id: int
-    grantor: str
-    grantee: str
-    scope: Scope
-    valid_from: date
-    valid_to: date
-    document: str
-    revoked: bool
-
-    def valid_on(self, day: date) -> bool:
-        return not self.revoked and self.valid_from <= day <= self.valid_to
+#: A brand authorization is the chain's Grant: one shape for the record and for the reasoning.
+Authorization = Grant
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +467,6 @@ def authorize(
 def _authorization(r: Any) -> Authorization:
     return Authorization(
         r.id,
-        r.brand_id,
         r.grantor,
         r.grantee,
         Scope(r.scope),
@@ -487,6 +474,7 @@ def _authorization(r: Any) -> Authorization:
         r.valid_to,
         r.document,
         r.revoked_at is not None,
+        r.brand_id,
     )
 
 

@@ -147,7 +147,7 @@ def decide(
         ref,
         body.status,
         reason=body.reason,
-        decided_by=principal.subject or f"{principal.role}:{principal.key_id}",
+        decided_by=principal.actor,
     )
     session.commit()
     return party.full()

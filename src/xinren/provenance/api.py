@@ -215,7 +215,7 @@ def recall(
         finding=body.finding,
         reason=body.reason,
         evidence=body.evidence,
-        decided_by=principal.subject or f"{principal.role}:{principal.key_id}",
+        decided_by=principal.actor,
     )
     session.commit()
     if opened.replayed:
@@ -268,7 +268,7 @@ def assess(
             clock,
             order_id,
             body.finding,
-            assessed_by=principal.subject or f"{principal.role}:{principal.key_id}",
+            assessed_by=principal.actor,
         )
         return result.as_dict() | {"chain_gaps": [g.detail for g in chain.gaps]}
 

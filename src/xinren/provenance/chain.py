@@ -16,7 +16,6 @@ from xinren.provenance.model import (
     PARTY_URI_PREFIX,
     Chain,
     ChainFacts,
-    Grant,
     LabReport,
     trace,
 )
@@ -94,19 +93,7 @@ def _party_refs(session: Session, uris: set[str]) -> dict[str, str]:
 def facts_for(session: Session, line: OrderLine) -> ChainFacts:
     found = events.events_for(session, [line.batch.epc_class])
     uris = {link.party for e in found for link in (*e.sources, *e.destinations)}
-    grants = tuple(
-        Grant(
-            a.id,
-            a.grantor,
-            a.grantee,
-            a.scope.value,
-            a.valid_from,
-            a.valid_to,
-            a.document,
-            a.revoked,
-        )
-        for a in catalog.brand_authorizations_all(session, line.brand.id)
-    )
+    grants = tuple(catalog.brand_authorizations_all(session, line.brand.id))
     return ChainFacts(
         sale_day=line.order.created_at.date(),
         sale_at=line.order.created_at,

@@ -136,6 +136,7 @@ class Grant:
     valid_to: date
     document: str
     revoked: bool
+    brand_id: int | None = None
 
     def valid_on(self, day: date) -> bool:
         return not self.revoked and self.valid_from <= day <= self.valid_to
