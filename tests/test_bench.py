@@ -16,3 +16,10 @@ def test_orders_bench_smoke(capsys):
 
     assert orders_main(["--backend", "sqlite", "--orders", "3"]) == 0
     assert "completed orders/s" in capsys.readouterr().out
+
+
+def test_chain_bench_smoke(capsys):
+    from bench.chain_bench import main as chain_main
+
+    assert chain_main(["--backend", "sqlite", "--events", "5", "--repeat", "1"]) == 0
+    assert "chain + liability" in capsys.readouterr().out
