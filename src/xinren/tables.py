@@ -7,6 +7,7 @@ from xinren.ledger import tables as ledger_tables
 from xinren.orders import tables as order_tables
 from xinren.parties import tables as party_tables
 from xinren.provenance import tables as provenance_tables
+from xinren.rules import tables as rule_tables
 from xinren.timers import tables as timer_tables
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "order_tables",
     "party_tables",
     "provenance_tables",
+    "rule_tables",
     "timer_tables",
 ]
