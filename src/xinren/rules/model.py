@@ -455,3 +455,41 @@ def backtest(current: Rulebook, draft: Rulebook, past: Sequence[PastViolation]) 
             Change(subject, s, "disappears", f"not under {draft.version}") for s in sorted(a - b)
         ]
     return changes
+
+
+# --- records as the statement of reasons and the services see them ---
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionRecord:
+    id: int
+    kind: SanctionKind
+    target: str  # the merchant ref, or "listing:<id>"
+    cause: str  # rule | ladder
+    ladder: str | None  # e.g. "serious 24"
+    amount: int | None  # penalty payment, minor units
+    starts_at: datetime
+    ends_at: datetime | None  # None: permanent
+    status: str  # active | ended | reversed
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRecord:
+    id: int
+    subject: str  # "merchant:acme"
+    rule_id: str
+    rule_version: str
+    category: str
+    severity: Severity
+    points: int
+    conduct_at: datetime
+    decided_at: datetime
+    facts: str
+    evidence: tuple[str, ...]  # "document:<sha256>", "order:<id>", "listing:<id>", ...
+    source: Source
+    source_identity: str | None
+    automated_detection: bool
+    automated_decision: Automation
+    decided_by: str
+    status: str  # active | reduced | overturned
+    sanctions: tuple[SanctionRecord, ...] = ()
