@@ -526,7 +526,7 @@ def create_listing(
 ) -> Listing:
     """List a product; only a verified merchant may, and every batch must be of the product."""
     check_ref(merchant, "merchant", kind="merchant")
-    parties.require_verified(session, merchant, "list goods")
+    parties.require_verified(session, merchant, "list goods", listing=True)
     product = get_product(session, product_id)
     model.check_text(title, "title", 300)
     check_amount(price, "price", positive=True)
@@ -571,6 +571,29 @@ def create_listing(
         f"listing:{listing_id}",
         {"listing": listing_id, "merchant": merchant, "product": product.id},
     )
+    return get_listing(session, listing_id)
+
+
+def set_listing_status(
+    session: Session, clock: Clock, listing_id: int, status: str, *, reason: str
+) -> Listing:
+    """Remove a listing (a sanction) or restore it (the sanction lifted or overturned)."""
+    if status not in ("active", "removed"):
+        raise ValidationFailed("status is active or removed", field="status")
+    listing = get_listing(session, listing_id)
+    if listing.status != status:
+        session.execute(
+            update(listings)
+            .where(listings.c.id == listing_id)
+            .values(status=status, updated_at=clock.now())
+        )
+        events.append(
+            session,
+            clock,
+            "listing.removed" if status == "removed" else "listing.restored",
+            f"listing:{listing_id}",
+            {"listing": listing_id, "merchant": listing.merchant, "reason": reason},
+        )
     return get_listing(session, listing_id)
 
 

@@ -319,6 +319,7 @@ def transfer(
     *,
     reason: str = "",
     refs: Mapping[str, str] | None = None,
+    system: bool = False,
 ) -> Result:
     """Post a balanced transfer; `legs` are ``(account_code, "debit"|"credit", amount)``."""
     parsed = []
@@ -330,7 +331,7 @@ def transfer(
                 f"side is 'debit' or 'credit', got {side!r}", field=f"legs[{i}].side"
             ) from err
     op = model.TransferOp(Meta(key, reason, dict(refs or {})), tuple(parsed))
-    return submit_one(session, clock, op)
+    return submit_one(session, clock, op, system=system)
 
 
 def move(
@@ -343,6 +344,7 @@ def move(
     *,
     reason: str = "",
     refs: Mapping[str, str] | None = None,
+    system: bool = False,
 ) -> Result:
     """A two-leg transfer: take `amount` from `debit` and give it to `credit`."""
     return transfer(
@@ -352,6 +354,7 @@ def move(
         [(debit, "debit", amount), (credit, "credit", amount)],
         reason=reason,
         refs=refs,
+        system=system,
     )
 
 
@@ -367,12 +370,13 @@ def hold(
     expiry_action: ExpiryAction | str | None = None,
     reason: str = "",
     refs: Mapping[str, str] | None = None,
+    system: bool = False,
 ) -> Result:
     action = ExpiryAction(expiry_action) if expiry_action else None
     op = model.HoldOp(
         Meta(key, reason, dict(refs or {})), debit, credit, amount, expires_at, action
     )
-    return submit_one(session, clock, op)
+    return submit_one(session, clock, op, system=system)
 
 
 def post(
@@ -398,8 +402,10 @@ def void(
     *,
     reason: str = "",
     refs: Mapping[str, str] | None = None,
+    system: bool = False,
 ) -> Result:
-    return submit_one(session, clock, model.VoidOp(Meta(key, reason, dict(refs or {})), hold_id))
+    op = model.VoidOp(Meta(key, reason, dict(refs or {})), hold_id)
+    return submit_one(session, clock, op, system=system)
 
 
 def extend(session: Session, clock: Clock, key: str, hold_id: int, expires_at: datetime) -> Result:

@@ -3,7 +3,7 @@ and answer "may this trader act?" and "who really sold this?"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ class Party:
     epcis_id: str | None
     created_at: datetime
     updated_at: datetime
+    restrictions: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def verified(self) -> bool:
@@ -58,6 +59,7 @@ class Party:
             "accreditation": self.accreditation,
             "affiliated_with": self.affiliated_with,
             "epcis_id": self.epcis_id,
+            "restrictions": dict(self.restrictions),
         }
         if self.info is not None:
             body.update(
@@ -102,6 +104,7 @@ def _party(row: Any) -> Party:
         row.epcis_id,
         row.created_at,
         row.updated_at,
+        dict(row.restrictions or {}),
     )
 
 
@@ -342,8 +345,35 @@ def history(session: Session, ref: str) -> list[dict[str, Any]]:
     ]
 
 
-def require_verified(session: Session, ref: str, doing: str) -> Party:
-    """The party, if it is a verified trader; otherwise say what it must do first."""
+#: Which active sanctions stop which activity (a clearance or suspension stops everything).
+BLOCKING = {"suspension", "clearance"}
+BLOCKING_LISTINGS = BLOCKING | {"new_listing_ban"}
+
+
+def set_restrictions(
+    session: Session, clock: Clock, ref: str, restrictions: dict[str, str | None]
+) -> None:
+    """Record the party's active restrictions (the rules context computes them from sanctions)."""
+    party = get(session, ref)
+    if party.restrictions == restrictions:
+        return
+    session.execute(
+        update(parties)
+        .where(parties.c.id == party.id)
+        .values(restrictions=restrictions, updated_at=clock.now())
+    )
+    events.append(
+        session,
+        clock,
+        "party.restrictions_changed",
+        ref,
+        {"party": ref, "restrictions": restrictions},
+    )
+
+
+def require_verified(session: Session, ref: str, doing: str, *, listing: bool = False) -> Party:
+    """The party, if it is a verified trader with no sanction stopping `doing`; otherwise say
+    what it must do first."""
     try:
         party = get(session, ref)
     except NotFound:
@@ -364,6 +394,18 @@ def require_verified(session: Session, ref: str, doing: str) -> Party:
             f"{ref} is {party.status.value} and cannot {doing}: {next_step}",
             field=party.kind,
             status=party.status.value,
+        )
+    blocked = sorted(set(party.restrictions) & (BLOCKING_LISTINGS if listing else BLOCKING))
+    if blocked:
+        until = ", ".join(
+            f"{k} until {party.restrictions[k]}" if party.restrictions[k] else f"{k} (permanent)"
+            for k in blocked
+        )
+        raise TraderNotVerified(
+            f"{ref} cannot {doing}: an active sanction stops it ({until}); see its violations "
+            "(GET /v1/violations?subject=...) and appeal there if it is wrong",
+            field=party.kind,
+            restrictions=party.restrictions,
         )
     return party
 

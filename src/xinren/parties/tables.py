@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table
 
 from xinren.schema import Id, UtcDateTime, metadata
 
@@ -27,6 +27,9 @@ parties = Table(
     Column("affiliated_with", String(100), nullable=True),  # e.g. a merchant's in-house lab
     Column("epcis_id", String(200), nullable=True, unique=True),  # e.g. urn:epc:id:pgln:...
     Column("status", String(12), nullable=False),
+    # active sanctions that restrict what the party may do, kept by the rules context:
+    # {"new_listing_ban": "<ends_at ISO>", "clearance": null, ...}
+    Column("restrictions", JSON, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")", name="kind"),
