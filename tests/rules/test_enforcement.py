@@ -54,7 +54,7 @@ def counterfeit(session, clock, shop, report, key, *, sanctions=(), ago=timedelt
 
 
 def test_repeated_counterfeiting_climbs_the_ladder_to_clearance(session, clock, world):
-    case, shop, listing, report = world
+    _case, shop, listing, report = world
     expected = [
         ("serious 12", {"traffic_restriction", "new_listing_ban"}, 7),
         ("serious 24", {"traffic_restriction", "new_listing_ban"}, 14),
