@@ -93,6 +93,9 @@ def create_app(
     from xinren.provenance.api import documents_router
     from xinren.provenance.api import orders_router as trace_router
     from xinren.provenance.api import router as provenance_router
+    from xinren.rules.api import router as rules_router
+    from xinren.rules.notices_api import reporters_router
+    from xinren.rules.notices_api import router as notices_router
 
     app = FastAPI(
         title="Xinren",
@@ -165,5 +168,8 @@ def create_app(
     app.include_router(catalog_router)
     app.include_router(documents_router)
     app.include_router(provenance_router)
+    app.include_router(rules_router)
+    app.include_router(notices_router)
+    app.include_router(reporters_router)
     app.add_middleware(BodySizeLimit)
     return app

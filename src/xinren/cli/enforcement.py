@@ -1,0 +1,234 @@
+"""`xinren rules | violations | appeals`: the published rulebook and due-process decisions from
+a terminal, through the same services as the API; each command is one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from xinren.cli.common import console, friendly_errors, opened
+from xinren.clock import SystemClock
+from xinren.db import session_factory, unit_of_work
+from xinren.errors import ValidationFailed
+from xinren.rules import rulebooks, statement
+from xinren.rules import service as rules
+from xinren.rules.api import book_json, violation_json
+from xinren.rules.model import Requested, SanctionKind
+
+app = typer.Typer()
+rules_app = typer.Typer(help="The published rulebook: list, show, validate, backtest.")
+violations_app = typer.Typer(help="Violation decisions and their statements of reasons.")
+appeals_app = typer.Typer(help="Appeals against violation decisions.")
+app.add_typer(rules_app, name="rules", no_args_is_help=True)
+app.add_typer(violations_app, name="violations", no_args_is_help=True)
+app.add_typer(appeals_app, name="appeals", no_args_is_help=True)
+
+Reviewer = Annotated[str, typer.Option("--by", help="who decides, e.g. reviewer:wang")]
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    with opened() as engine, unit_of_work(session_factory(engine)) as session:
+        yield session
+
+
+@rules_app.command("list")
+@friendly_errors
+def rules_list() -> None:
+    """Every published version and its rules."""
+    for book in reversed(rulebooks.published()):
+        table = Table(
+            title=f"rulebook {book.version}: {book.effective_from} to {book.effective_to or '…'}"
+        )
+        for column in ("rule", "title", "severity", "points", "sanctions permitted"):
+            table.add_column(column)
+        for r in book.rules.values():
+            p = r.points
+            pts = str(p.fixed) if p.fixed is not None else f"{p.low}-{p.high}"
+            table.add_row(
+                r.id,
+                f"{r.title_en} / {r.title_zh}",
+                r.severity.value,
+                pts,
+                ", ".join(sorted(s.value for s in r.sanctions)),
+            )
+        console.print(table)
+
+
+@rules_app.command("show")
+@friendly_errors
+def rules_show(version: str, rule_id: Annotated[str | None, typer.Argument()] = None) -> None:
+    """One version (or one rule of it) as JSON."""
+    data = book_json(rulebooks.version(version))
+    if rule_id is not None:
+        found = [r for r in data["rules"] if r["id"] == rule_id]
+        if not found:
+            raise ValidationFailed(f"rulebook {version} has no rule {rule_id}", field="rule_id")
+        data = found[0]
+    console.print_json(json.dumps(data, ensure_ascii=False))
+
+
+@rules_app.command("validate")
+@friendly_errors
+def rules_validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Check a rulebook file (e.g. a draft) without installing it."""
+    book = rulebooks.parse_file(file)
+    console.print(
+        f"[green]valid[/green]: rulebook {book.version} ({book.status}), "
+        f"{len(book.rules)} rules, effective from {book.effective_from}"
+    )
+
+
+@rules_app.command("backtest")
+@friendly_errors
+def rules_backtest(
+    draft: Annotated[str, typer.Argument(help="a draft version (e.g. 2026.2) or a YAML file")],
+) -> None:
+    """Run a draft over every past violation and show which sanctions would appear or
+    disappear, for which merchants; nothing is written (shadow mode)."""
+    path = Path(draft)
+    book = rulebooks.parse_file(path) if path.exists() else rulebooks.version(draft)
+    with opened() as engine, session_factory(engine)() as session:
+        changes = rules.backtest(session, book)
+        session.rollback()
+    if not changes:
+        console.print(f"draft {book.version} changes nothing for past violations")
+        return
+    table = Table(title=f"draft {book.version} against the rules in force")
+    for column in ("subject", "change", "sanction"):
+        table.add_column(column)
+    for c in changes:
+        colour = "red" if c.change == "appears" else "green"
+        table.add_row(c.subject, f"[{colour}]{c.change}[/{colour}]", c.sanction)
+    console.print(table)
+
+
+@violations_app.command("decide")
+@friendly_errors
+def violations_decide(
+    subject: str,
+    rule_id: Annotated[str, typer.Option("--rule")],
+    conduct_at: Annotated[datetime, typer.Option("--conduct-at", help="ISO time with offset")],
+    facts: Annotated[str, typer.Option("--facts")],
+    evidence: Annotated[list[str], typer.Option("--evidence", help="e.g. document:<sha256>")],
+    source: Annotated[str, typer.Option("--source")],
+    by: Reviewer,
+    sanction: Annotated[
+        list[str] | None, typer.Option("--sanction", help="kind[:days][@target]")
+    ] = None,
+    points: Annotated[int | None, typer.Option("--points")] = None,
+    key: Annotated[str | None, typer.Option("--key")] = None,
+) -> None:
+    """Record a violation under the rule in force at the conduct."""
+    if conduct_at.tzinfo is None:
+        raise ValidationFailed("--conduct-at needs a UTC offset, e.g. +08:00", field="conduct_at")
+    requested = []
+    for item in sanction or []:
+        head, _, target = item.partition("@")
+        kind, _, days = head.partition(":")
+        try:
+            requested.append(
+                Requested(SanctionKind(kind), int(days) if days else None, None, target or None)
+            )
+        except ValueError:
+            raise ValidationFailed(
+                f"--sanction {item!r}: kind[:days][@target] with kind one of "
+                f"{', '.join(k.value for k in SanctionKind)}",
+                field="sanction",
+            ) from None
+    with _session() as s:
+        v = rules.decide(
+            s,
+            SystemClock(),
+            key or f"cli:{subject}:{rule_id}:{conduct_at.isoformat()}",
+            subject=subject,
+            rule_id=rule_id,
+            conduct_at=conduct_at,
+            facts=facts,
+            evidence=evidence,
+            source=source,
+            decided_by=by,
+            requested=requested,
+            points_given=points,
+        )
+    console.print_json(json.dumps(violation_json(v), ensure_ascii=False))
+
+
+@violations_app.command("show")
+@friendly_errors
+def violations_show(violation_id: int) -> None:
+    with _session() as s:
+        v = rules.get_violation(s, violation_id)
+    console.print_json(json.dumps(violation_json(v), ensure_ascii=False))
+
+
+@violations_app.command("statement")
+@friendly_errors
+def violations_statement(
+    violation_id: int,
+    lang: Annotated[str, typer.Option("--lang")] = "en",
+    dsa: Annotated[bool, typer.Option("--dsa", help="print the DSA JSON instead")] = False,
+) -> None:
+    """The statement of reasons: the letter to the merchant, or the DSA database JSON."""
+    with _session() as s:
+        v = rules.get_violation(s, violation_id)
+        book = rulebooks.version(v.rule_version)
+        totals = rules.points(s, v.subject, v.decided_at)
+    rule = book.rule(v.rule_id)
+    if dsa:
+        console.print_json(json.dumps(statement.statement(v, rule, book), ensure_ascii=False))
+    else:
+        console.print(statement.plain_text(v, rule, book, lang, totals=totals))
+
+
+@appeals_app.command("file")
+@friendly_errors
+def appeals_file(
+    violation_id: int,
+    appellant: Annotated[str, typer.Option("--by", help="the sanctioned party")],
+    grounds: Annotated[str, typer.Option("--grounds")],
+    key: Annotated[str | None, typer.Option("--key")] = None,
+) -> None:
+    with _session() as s:
+        appeal = rules.file_appeal(
+            s,
+            SystemClock(),
+            key or f"cli:appeal:{violation_id}:{appellant}",
+            violation_id,
+            appellant=appellant,
+            grounds=grounds,
+        )
+    console.print_json(json.dumps(appeal, ensure_ascii=False))
+
+
+@appeals_app.command("decide")
+@friendly_errors
+def appeals_decide(
+    appeal_id: int,
+    outcome: Annotated[str, typer.Option("--outcome", help="upheld | reduced | overturned")],
+    reasons: Annotated[str, typer.Option("--reasons")],
+    by: Reviewer,
+    new_points: Annotated[int | None, typer.Option("--points")] = None,
+    lift: Annotated[list[int] | None, typer.Option("--lift", help="sanction id to lift")] = None,
+) -> None:
+    """Decide an appeal (by a reviewer who took no part in the decision)."""
+    with _session() as s:
+        decided = rules.decide_appeal(
+            s,
+            SystemClock(),
+            appeal_id,
+            outcome=outcome,
+            reasons=reasons,
+            reviewer=by,
+            new_points=new_points,
+            lift=lift or [],
+        )
+    console.print_json(json.dumps(decided, ensure_ascii=False))
