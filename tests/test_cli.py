@@ -42,6 +42,11 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
         "prevails over the report of lab:xinxuan-lab",
         "reached 8 buyers on 8 orders",
         "compensation ¥9,288.00",
+        "48 serious points -> clearance",
+        "restrictions now: clearance;",
+        "does not permit penalty_payment",
+        "¥10,000.00 -> ¥10,000.00",
+        "report 6: not processed (reporter suspended)",
     ):
         assert line in out.stdout, line
     assert (tmp_path / "xinren-documents").is_dir()

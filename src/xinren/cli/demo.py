@@ -155,6 +155,10 @@ def run_demo(engine: Engine, console: Console) -> None:
 
     run_accountability(engine, console, clock)
 
+    from xinren.cli.demo_enforcement import run_enforcement
+
+    run_enforcement(engine, console, clock)
+
     with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
     with unit_of_work(factory) as session:
