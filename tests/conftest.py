@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from xinren.cli import common
+from xinren.cli.main import app as cli_app
 from xinren.clock import FakeClock
 from xinren.db import make_engine, upgrade
 
@@ -138,3 +142,43 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# --- the command line, run in-process on a test's own database ---
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "documents"
+
+
+@pytest.fixture
+def cli(fresh_url: str, docs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run `xinren ...` on the test's own database; assert the exit code, never a traceback."""
+    monkeypatch.setenv("XINREN_DATABASE_URL", fresh_url)
+    monkeypatch.setenv("XINREN_DOCUMENT_DIR", str(docs_dir))
+    for console in (common.console, common.err_console):
+        monkeypatch.setattr(console, "_width", 200)  # no wrapping inside the values we look for
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> Result:
+        result = runner.invoke(cli_app, list(args))
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        return result
+
+    return run
+
+
+@pytest.fixture
+def count(fresh_url: str) -> Callable[[str], int]:
+    def rows(table: str) -> int:
+        engine = make_engine(fresh_url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+        finally:
+            engine.dispose()
+
+    return rows

@@ -18,11 +18,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
-from sqlalchemy import text
-from typer.testing import CliRunner
 
-from xinren.cli import common
-from xinren.cli.main import app
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.liability import cases
@@ -45,43 +41,6 @@ INFO = {
 }
 
 Run = Callable[..., Result]
-
-
-@pytest.fixture
-def docs_dir(tmp_path: Path) -> Path:
-    return tmp_path / "documents"
-
-
-@pytest.fixture
-def cli(fresh_url: str, docs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Run `xinren ...` on the test's own database; assert the exit code, never a traceback."""
-    monkeypatch.setenv("XINREN_DATABASE_URL", fresh_url)
-    monkeypatch.setenv("XINREN_DOCUMENT_DIR", str(docs_dir))
-    for console in (common.console, common.err_console):
-        monkeypatch.setattr(console, "_width", 200)  # no wrapping inside the values we look for
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        assert result.exception is None or isinstance(result.exception, SystemExit)
-        assert "Traceback" not in result.output
-        return result
-
-    return run
-
-
-@pytest.fixture
-def count(fresh_url: str) -> Callable[[str], int]:
-    def rows(table: str) -> int:
-        engine = make_engine(fresh_url)
-        try:
-            with engine.connect() as conn:
-                return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-        finally:
-            engine.dispose()
-
-    return rows
 
 
 def build(url: str, docs_dir: Path, make: Callable[..., cases.Case]) -> cases.Case:
