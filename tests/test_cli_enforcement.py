@@ -109,3 +109,42 @@ def test_decide_statement_appeal_and_backtest(cli, count, fresh_url, docs_dir):
     assert done["status"] == "overturned"
     shown = json.loads(cli("violations", "show", str(v["id"])).stdout)
     assert shown["status"] == "overturned"
+
+
+def test_notices_from_the_command_line(cli, count, fresh_url, docs_dir):
+    case = build(fresh_url, docs_dir, cases.phone_case)
+    shop = case.refs["shop"]
+    filed = (
+        "notices",
+        "file",
+        shop,
+        "--by",
+        "buyer:troll",
+        "--category",
+        "counterfeit",
+        "--text",
+        "fake!!!",
+    )
+    first = json.loads(cli(*filed).stdout)
+    assert json.loads(cli(*filed).stdout)["id"] == first["id"]  # repeated command: same notice
+    assert "buyer:troll" in cli("notices", "queue").stdout
+    decided = json.loads(
+        cli(
+            "notices",
+            "decide",
+            str(first["id"]),
+            "--outcome",
+            "manifestly_unfounded",
+            "--reason",
+            "no evidence",
+            "--by",
+            "reviewer:zhao",
+        ).stdout
+    )
+    assert decided["status"] == "manifestly_unfounded"
+    record = json.loads(cli("notices", "record", "buyer:troll").stdout)
+    assert record["manifestly_unfounded_in_window"] == 1
+    err = cli(
+        "notices", "file", shop, "--by", "buyer:x", "--category", "gossip", "--text", "x", code=2
+    ).stderr
+    assert "(category)" in err and count("notices") == 1

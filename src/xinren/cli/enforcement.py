@@ -18,7 +18,8 @@ from xinren.cli.common import console, friendly_errors, opened
 from xinren.clock import SystemClock
 from xinren.db import session_factory, unit_of_work
 from xinren.errors import ValidationFailed
-from xinren.rules import rulebooks, statement
+from xinren.ids import payload_hash
+from xinren.rules import notices, rulebooks, statement
 from xinren.rules import service as rules
 from xinren.rules.api import book_json, violation_json
 from xinren.rules.model import Requested, SanctionKind
@@ -232,3 +233,85 @@ def appeals_decide(
             lift=lift or [],
         )
     console.print_json(json.dumps(decided, ensure_ascii=False))
+
+
+notices_app = typer.Typer(help="Notices (reports) and reporters' records.")
+app.add_typer(notices_app, name="notices", no_args_is_help=True)
+
+
+@notices_app.command("file")
+@friendly_errors
+def notices_file(
+    target: str,
+    reporter: Annotated[str, typer.Option("--by", help="who reports, e.g. buyer:7")],
+    category: Annotated[str, typer.Option("--category")],
+    text: Annotated[str, typer.Option("--text")],
+    key: Annotated[str | None, typer.Option("--key")] = None,
+) -> None:
+    """Report a listing or merchant (or, as a merchant, a buyer's malicious orders)."""
+    with _session() as s:
+        notice = notices.file_notice(
+            s,
+            SystemClock(),
+            key or f"cli:notice:{payload_hash([reporter, target, category, text])[:32]}",
+            reporter=reporter,
+            target=target,
+            category=category,
+            text=text,
+        )
+    console.print_json(json.dumps(notice.as_dict(), ensure_ascii=False, default=str))
+
+
+@notices_app.command("queue")
+@friendly_errors
+def notices_queue(limit: Annotated[int, typer.Option("--limit")] = 50) -> None:
+    """Open notices, trusted flaggers first."""
+    with _session() as s:
+        found = notices.queue(s, limit=limit)
+    table = Table(title=f"{len(found)} open notice(s)")
+    for column in ("id", "trusted", "reporter", "target", "category", "filed"):
+        table.add_column(column)
+    for n in found:
+        table.add_row(
+            str(n.id),
+            "yes" if n.trusted else "",
+            n.reporter,
+            n.target,
+            n.category,
+            n.created_at.isoformat(timespec="minutes"),
+        )
+    console.print(table)
+
+
+@notices_app.command("decide")
+@friendly_errors
+def notices_decide(
+    notice_id: int,
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="founded | unfounded | manifestly_unfounded")
+    ],
+    reason: Annotated[str, typer.Option("--reason")],
+    by: Reviewer,
+    violation_id: Annotated[int | None, typer.Option("--violation")] = None,
+) -> None:
+    with _session() as s:
+        notice = notices.decide(
+            s,
+            SystemClock(),
+            f"cli:notice-decision:{notice_id}",
+            notice_id,
+            outcome=outcome,
+            reason=reason,
+            decided_by=by,
+            violation_id=violation_id,
+        )
+    console.print_json(json.dumps(notice.as_dict(), ensure_ascii=False, default=str))
+
+
+@notices_app.command("record")
+@friendly_errors
+def notices_record(ref: str) -> None:
+    """A party's record as a reporter, and the founded notices against it."""
+    with _session() as s:
+        record = notices.record(s, SystemClock(), ref)
+    console.print_json(json.dumps(record.as_dict(), ensure_ascii=False, default=str))
