@@ -4,4 +4,5 @@
 def load() -> None:
     from xinren.ledger import service  # noqa: F401
     from xinren.orders import service as orders  # noqa: F401
+    from xinren.remedies import service as remedies  # noqa: F401
     from xinren.rules import service as rules  # noqa: F401

@@ -136,7 +136,7 @@ def _scored(session: Session, subject: str, exclude: int | None = None) -> list[
 # --- evidence ---
 
 
-def _evidence_type(session: Session, ref: str) -> str:
+def evidence_type(session: Session, ref: str) -> str:
     """The type of one evidence reference, after checking it exists."""
     kind, _, ident = ref.partition(":")
     try:
@@ -232,7 +232,7 @@ def decide(
             field="rule_id",
         ) from None
     points_ = rule.points.check(points_given, rule.id)
-    supplied = [_evidence_type(session, ref) for ref in evidence]
+    supplied = [evidence_type(session, ref) for ref in evidence]
     missing = model.missing_evidence(rule, supplied)
     if missing:
         raise Conflict(
