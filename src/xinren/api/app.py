@@ -83,6 +83,7 @@ def create_app(
     `sessions` overrides where requests get their sessions (tests bind them to a savepoint);
     `store` is the evidence file store (default: XINREN_DOCUMENT_DIR).
     """
+    from xinren.cases.api import router as cases_router
     from xinren.catalog.api import router as catalog_router
     from xinren.events.api import router as events_router
     from xinren.ledger.api import router as ledger_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(documents_router)
     app.include_router(provenance_router)
     app.include_router(rules_router)
+    app.include_router(cases_router)
     app.include_router(notices_router)
     app.include_router(reporters_router)
     app.add_middleware(BodySizeLimit)
