@@ -12,6 +12,7 @@ from xinren import __version__
 from xinren.cli.accountability import app as accountability_app
 from xinren.cli.common import console, err_console, friendly_errors, opened
 from xinren.cli.enforcement import app as enforcement_app
+from xinren.cli.remedies import app as remedies_app
 from xinren.clock import SystemClock
 from xinren.db import current_revision, head_revision, session_factory, unit_of_work, upgrade
 
@@ -28,6 +29,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(accountability_app)  # parties, documents, catalog, epcis, chain, liability, recall
 app.add_typer(enforcement_app)  # rules, violations, appeals
+app.add_typer(remedies_app)  # cases, remedies
 
 
 @app.command()
