@@ -47,6 +47,10 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
         "does not permit penalty_payment",
         "¥10,000.00 -> ¥10,000.00",
         "report 6: not processed (reporter suspended)",
+        "compensation ¥500.00 (3x ¥128 is ¥384",
+        "guarantee fund paid ¥1,196.00 at once",
+        "4 buyers refunded in full plus 3x",
+        "still owed to the fund ¥196.00",
     ):
         assert line in out.stdout, line
     assert (tmp_path / "xinren-documents").is_dir()

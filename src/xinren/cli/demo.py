@@ -159,6 +159,10 @@ def run_demo(engine: Engine, console: Console) -> None:
 
     run_enforcement(engine, console, clock)
 
+    from xinren.cli.demo_remedies import run_remedies
+
+    run_remedies(engine, console, clock)
+
     with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
     with unit_of_work(factory) as session:
