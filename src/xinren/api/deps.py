@@ -116,5 +116,17 @@ def acting_for(principal: Principal, ref: str, what: str) -> None:
     raise Forbidden(f"a {principal.role} key for {principal.subject} may not {what} for {ref}")
 
 
-ReviewerDep = Annotated[Principal, Depends(require("reviewer"))]
+def require_reviewer(principal: PrincipalDep) -> Principal:
+    """A reviewer acting as a named person: decisions record who decided, and independence
+    (an appeal never goes to the original decider) is checked per person, not per key."""
+    if principal.role not in ("admin", "reviewer"):
+        raise Forbidden(f"role {principal.role!r} may not do this; it needs a reviewer")
+    if principal.role == "reviewer" and principal.subject is None:
+        raise Forbidden(
+            "a reviewer key must name its person: create it with --party reviewer:<name>"
+        )
+    return principal
+
+
+ReviewerDep = Annotated[Principal, Depends(require_reviewer)]
 StaffDep = Annotated[Principal, Depends(require("platform", "reviewer", "auditor"))]

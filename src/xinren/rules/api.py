@@ -22,7 +22,7 @@ from xinren.api.deps import (
     is_staff,
     next_cursor,
 )
-from xinren.errors import Forbidden, NotFound, ValidationFailed
+from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.rules import model, rulebooks
 from xinren.rules import service as rules
 from xinren.rules.model import Automation, Requested, SanctionKind, Source, ViolationRecord
@@ -90,7 +90,7 @@ class SanctionIn(BaseModel):
     kind: SanctionKind
     days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     amount: Annotated[StrictInt, Field(ge=0, le=2**53)] | None = None
-    target: str | None = None
+    target: Annotated[str, Field(max_length=100)] | None = None
 
 
 class ViolationIn(BaseModel):
@@ -101,7 +101,7 @@ class ViolationIn(BaseModel):
     facts: str
     evidence: list[str]
     source: Source
-    source_identity: str | None = None
+    source_identity: Annotated[str, Field(max_length=200)] | None = None
     points: Annotated[StrictInt, Field(ge=0, le=1000)] | None = None
     sanctions: list[SanctionIn] = []
     automated_detection: bool = False
@@ -157,6 +157,8 @@ def decide_violation(
             raise Forbidden("the platform back end records automated decisions only")
     elif principal.role not in ("admin", "reviewer"):
         raise Forbidden("violations are decided by reviewers")
+    elif principal.role == "reviewer" and principal.subject is None:
+        raise Forbidden("a reviewer key must name its person: create it with --party")
     v = rules.decide(
         session,
         clock,
@@ -227,8 +229,14 @@ def statement_of_reasons(
     book = rulebooks.version(v.rule_version)
     rule = book.rule(v.rule_id)
     totals = rules.points(session, v.subject, v.decided_at)
+    try:
+        dsa: dict[str, Any] | None = statement.statement(v, rule, book)
+        note = None
+    except Conflict as err:  # points only, or every sanction lifted: nothing to report to the DSA
+        dsa, note = None, err.detail
     return {
-        "dsa": statement.statement(v, rule, book),
+        "dsa": dsa,
+        "dsa_note": note,
         "text": statement.plain_text(v, rule, book, lang, totals=totals),
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -294,9 +295,24 @@ class Requested:
     target: str | None = None  # e.g. "listing:12" for a listing removal
 
 
+#: Sanctions that last a while: the decision says how long, and a timer lifts them.
+TIMED = frozenset(
+    {
+        SanctionKind.TRAFFIC_RESTRICTION,
+        SanctionKind.NEW_LISTING_BAN,
+        SanctionKind.SETTLEMENT_FREEZE,
+        SanctionKind.SUSPENSION,
+    }
+)
+_LISTING = re.compile(r"^listing:[0-9]{1,18}$")
+
+
 def check_sanctions(rule: Rule, requested: Sequence[Requested]) -> list[Requested]:
-    """Refuse any sanction the rule does not permit, and any penalty not the rule's amount."""
-    out = []
+    """Refuse any sanction the rule does not permit, any penalty not the rule's amount, a
+    sanction asked twice, a timed sanction without its days, and a target other than a listing
+    (a sanction falls on the party the decision is about, never on someone else)."""
+    out: list[Requested] = []
+    seen: set[tuple[SanctionKind, str | None]] = set()
     for r in requested:
         if r.kind not in rule.sanctions:
             raise Conflict(
@@ -304,6 +320,9 @@ def check_sanctions(rule: Rule, requested: Sequence[Requested]) -> list[Requeste
                 f"only {', '.join(sorted(s.value for s in rule.sanctions))}",
                 field="sanctions",
             )
+        if (r.kind, r.target) in seen:
+            raise ValidationFailed(f"{r.kind.value} is asked twice", field="sanctions")
+        seen.add((r.kind, r.target))
         if r.kind is SanctionKind.PENALTY_PAYMENT:
             if r.amount not in (None, rule.penalty):
                 raise Conflict(
@@ -313,9 +332,20 @@ def check_sanctions(rule: Rule, requested: Sequence[Requested]) -> list[Requeste
             r = Requested(r.kind, None, rule.penalty, r.target)
         elif r.amount is not None:
             raise ValidationFailed(f"{r.kind.value} takes no amount", field="sanctions")
-        if r.kind is SanctionKind.LISTING_REMOVAL and not (r.target or "").startswith("listing:"):
+        if r.kind is SanctionKind.LISTING_REMOVAL:
+            if not _LISTING.match(r.target or ""):
+                raise ValidationFailed(
+                    "a listing removal names its target, e.g. 'listing:12'", field="sanctions"
+                )
+        elif r.target is not None:
             raise ValidationFailed(
-                "a listing removal names its target, e.g. 'listing:12'", field="sanctions"
+                f"{r.kind.value} falls on the decision's subject; only a listing removal names "
+                "a target",
+                field="sanctions",
+            )
+        if r.kind in TIMED and r.days is None:
+            raise ValidationFailed(
+                f"{r.kind.value} needs its length in days (1 to 365)", field="sanctions"
             )
         if r.days is not None and not 0 < r.days <= 365:
             raise ValidationFailed("days is between 1 and 365", field="sanctions")

@@ -8,14 +8,16 @@ written in the caller's one transaction; an overturned appeal reverses all of it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
+from xinren.catalog.tables import live_claims
 from xinren.clock import Clock
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
@@ -136,37 +138,59 @@ def _scored(session: Session, subject: str, exclude: int | None = None) -> list[
 # --- evidence ---
 
 
-def evidence_type(session: Session, ref: str) -> str:
-    """The type of one evidence reference, after checking it exists."""
-    kind, _, ident = ref.partition(":")
-    try:
-        if kind == "document":
-            return documents.get(session, ident).meta.doc_type.value
-        if kind == "order" and ident.isdigit():
-            if session.execute(select(orders.c.id).where(orders.c.id == int(ident))).first():
-                return "order"
-        elif kind == "listing" and ident.isdigit():
-            catalog.get_listing(session, int(ident))
-            return "listing"
-        elif kind == "live_claim" and ident.isdigit():
-            from xinren.catalog.tables import live_claims
+_ID = re.compile(r"^[0-9]{1,18}$")
 
-            if session.execute(
-                select(live_claims.c.id).where(live_claims.c.id == int(ident))
-            ).first():
-                return "live_claim"
-        elif kind == "event" and ident.isdigit():
-            if session.execute(select(outbox.c.id).where(outbox.c.id == int(ident))).first():
-                return "event"
-        else:
-            raise ValidationFailed(
-                f"evidence {ref!r} is 'document:<sha256>', 'order:<id>', 'listing:<id>', "
-                "'live_claim:<id>' or 'event:<id>'",
-                field="evidence",
-            )
-    except NotFound:
-        pass
-    raise NotFound(f"evidence {ref!r} is not on record", field="evidence")
+
+def evidence_type(session: Session, ref: str, about: str | None = None) -> str:
+    """The type of one evidence reference, after checking it exists and, with `about`, that
+    it concerns that party (its order, its listing, a claim made in its live session)."""
+    kind, _, ident = ref.partition(":")
+    if kind != "document" and not _ID.match(ident):
+        raise ValidationFailed(
+            f"evidence {ref!r} is 'document:<sha256>', 'order:<id>', 'listing:<id>', "
+            "'live_claim:<id>' or 'event:<id>'",
+            field="evidence",
+        )
+    owner: set[str | None] = set()
+    found: str | None = None
+    if kind == "document":
+        try:
+            found = documents.get(session, ident).meta.doc_type.value
+        except NotFound:
+            found = None
+    elif kind == "order":
+        row = session.execute(select(orders).where(orders.c.id == int(ident))).first()
+        if row is not None:
+            found, owner = "order", {row.merchant, row.host}
+    elif kind == "listing":
+        try:
+            found, owner = "listing", {catalog.get_listing(session, int(ident)).merchant}
+        except NotFound:
+            found = None
+    elif kind == "live_claim":
+        row = session.execute(
+            select(live_claims.c.session_id).where(live_claims.c.id == int(ident))
+        ).first()
+        if row is not None:
+            live = catalog.get_live_session(session, row.session_id)
+            found, owner = "live_claim", {live.merchant, live.host}
+    elif kind == "event":
+        if session.execute(select(outbox.c.id).where(outbox.c.id == int(ident))).first():
+            found = "event"
+    else:
+        raise ValidationFailed(
+            f"evidence {ref!r} is 'document:<sha256>', 'order:<id>', 'listing:<id>', "
+            "'live_claim:<id>' or 'event:<id>'",
+            field="evidence",
+        )
+    if found is None:
+        raise NotFound(f"evidence {ref!r} is not on record", field="evidence")
+    if about is not None and owner and about not in owner:
+        raise ValidationFailed(
+            f"evidence {ref!r} concerns {', '.join(sorted(o for o in owner if o))}, not {about}",
+            field="evidence",
+        )
+    return found
 
 
 # --- deciding a violation ---
@@ -222,6 +246,9 @@ def decide(
         raise ValidationFailed("conduct_at is an aware time, not in the future", field="conduct_at")
     if not facts or not facts.strip() or len(facts) > 4000:
         raise ValidationFailed("facts are required (at most 4,000 characters)", field="facts")
+    conduct_at = conduct_at.astimezone(
+        UTC
+    )  # rulebook dates are UTC days, whatever the caller's zone
     book = rulebooks.in_force_on(conduct_at.date())
     try:
         rule = book.rule(rule_id)
@@ -232,7 +259,7 @@ def decide(
             field="rule_id",
         ) from None
     points_ = rule.points.check(points_given, rule.id)
-    supplied = [evidence_type(session, ref) for ref in evidence]
+    supplied = [evidence_type(session, ref, about=subject) for ref in evidence]
     missing = model.missing_evidence(rule, supplied)
     if missing:
         raise Conflict(
@@ -248,8 +275,10 @@ def decide(
                 raise ValidationFailed(f"{r.target} is not {subject}'s", field="sanctions")
     if source in (Source.NOTICE, Source.TRUSTED_FLAGGER, Source.COMPLAINT) and not source_identity:
         source_identity = None  # the notifier's identity is optional in a statement of reasons
+    # the ladder counts what stands on the day of the decision, whatever order decisions came in
     scored = _scored(session, subject)
-    before = model.total(book, scored, rule.severity, conduct_at.date())
+    before = model.total(book, scored, rule.severity, now.date())
+    counts = model.counting_since(book, now.date()) <= conduct_at.date()
     violation_id = session.execute(
         violations.insert().returning(violations.c.id),
         dict(
@@ -276,7 +305,7 @@ def decide(
     ).scalar_one()
     for r in chosen:
         _apply(session, clock, violation_id, subject, r, cause="rule")
-    step = model.threshold_reached(book, before, before + points_, rule.severity)
+    step = model.threshold_reached(book, before, before + (points_ if counts else 0), rule.severity)
     if step is not None:
         for kind in step.sanctions:
             _apply(
@@ -458,6 +487,7 @@ def _end(session: Session, clock: Clock, s: Any, status: str, reason: str) -> No
             reason="settlement freeze lifted",
             system=True,
         )
+        _hand_over_freeze(session, clock, s)
     if kind is SanctionKind.LISTING_REMOVAL or (
         kind is SanctionKind.CLEARANCE and status == "reversed"
     ):
@@ -477,28 +507,65 @@ def _end(session: Session, clock: Clock, s: Any, status: str, reason: str) -> No
     )
 
 
+def _hand_over_freeze(session: Session, clock: Clock, ended: Any) -> None:
+    """Another freeze of the same merchant still runs: it takes over the hold (the first
+    freeze held everything, so the later one had nothing left to hold)."""
+    other = session.execute(
+        select(sanctions)
+        .where(sanctions.c.subject == ended.subject)
+        .where(sanctions.c.kind == SanctionKind.SETTLEMENT_FREEZE.value)
+        .where(sanctions.c.status == "active")
+        .where(sanctions.c.id != ended.id)
+        .order_by(sanctions.c.ends_at.desc())
+    ).first()
+    if other is None:
+        return
+    if other.hold_id is not None:  # one hold per merchant: fold the other's into a new one
+        ledger.void(
+            session,
+            clock,
+            f"{SYSTEM_PREFIX}sanction:{other.id}:fold:{ended.id}",
+            other.hold_id,
+            reason="settlement freeze handed over",
+            system=True,
+        )
+    hold_id, amount = _freeze(
+        session,
+        clock,
+        f"{SYSTEM_PREFIX}sanction:{other.id}:takeover:{ended.id}",
+        ended.subject,
+        other.violation_id,
+        other.ends_at,
+    )
+    if hold_id is not None:
+        session.execute(
+            update(sanctions)
+            .where(sanctions.c.id == other.id)
+            .values(hold_id=hold_id, amount=amount)
+        )
+
+
 def _restore_listings(session: Session, clock: Clock, s: Any) -> None:
+    """Put listings back, except those another active sanction still removes (a listing
+    removal aimed at it, or a clearance of its merchant)."""
+    others = session.execute(
+        select(sanctions.c.kind, sanctions.c.target)
+        .where(sanctions.c.subject == s.subject)
+        .where(sanctions.c.status == "active")
+        .where(sanctions.c.id != s.id)
+    ).all()
+    if any(kind == SanctionKind.CLEARANCE.value for kind, _ in others):
+        return
+    still_removed = {t for kind, t in others if kind == SanctionKind.LISTING_REMOVAL.value}
     if s.target.startswith("listing:"):
         ids = [int(s.target.split(":")[1])]
-    else:  # a reversed clearance restores what it removed, not what another sanction removed
-        still_removed = {
-            t
-            for (t,) in session.execute(
-                select(sanctions.c.target)
-                .where(sanctions.c.kind == SanctionKind.LISTING_REMOVAL.value)
-                .where(sanctions.c.status == "active")
-                .where(sanctions.c.subject == s.subject)
-            )
-        }
-        ids = [
-            x.id
-            for x in catalog.list_listings(session, merchant=s.subject)
-            if f"listing:{x.id}" not in still_removed
-        ]
+    else:  # a reversed clearance restores what it removed
+        ids = [x.id for x in catalog.list_listings(session, merchant=s.subject)]
     for listing_id in ids:
-        catalog.set_listing_status(
-            session, clock, listing_id, "active", reason=f"sanction {s.id} lifted"
-        )
+        if f"listing:{listing_id}" not in still_removed:
+            catalog.set_listing_status(
+                session, clock, listing_id, "active", reason=f"sanction {s.id} lifted"
+            )
 
 
 @timers.handler(SANCTION_END)
@@ -520,16 +587,15 @@ def file_appeal(
     """An appeal (DSA Art. 20): free, within the window, by the sanctioned party."""
     check_idempotency_key(key)
     v = get_violation(session, violation_id)
-    done = session.execute(select(appeals).where(appeals.c.idempotency_key == key)).first()
-    if done is not None:
-        if done.violation_id != violation_id:
-            raise IdempotencyKeyReused(
-                f"idempotency key {key!r} filed an appeal on another violation",
-                field="idempotency_key",
-            )
-        return _appeal(done)
     if appellant != v.subject:
         raise Forbidden(f"only {v.subject} may appeal violation {violation_id}")
+    done = session.execute(select(appeals).where(appeals.c.idempotency_key == key)).first()
+    if done is not None:
+        if (done.violation_id, done.appellant) != (violation_id, appellant):
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} filed another appeal", field="idempotency_key"
+            )
+        return _appeal(done)
     if not grounds or not grounds.strip() or len(grounds) > 4000:
         raise ValidationFailed("grounds are required (at most 4,000 characters)", field="grounds")
     if v.status == "overturned":
@@ -645,6 +711,8 @@ def decide_appeal(
             new_points=new_points if outcome == "reduced" else None,
         )
     )
+    if outcome != "upheld":
+        _relevel(session, clock, v.subject, f"appeal {appeal_id} lowered the points")
     _sync_restrictions(session, clock, v.subject)
     events.append(
         session,
@@ -654,6 +722,39 @@ def decide_appeal(
         {"appeal": appeal_id, "violation": v.id, "outcome": outcome, "reasons": reasons},
     )
     return get_appeal(session, appeal_id)
+
+
+def _relevel(session: Session, clock: Clock, subject: str, reason: str) -> None:
+    """Replay the subject's standing violations in the order they were decided and lift every
+    active ladder sanction whose threshold the points no longer reach (an overturned or reduced
+    violation lowers the count that later thresholds were reached on)."""
+    rows = session.execute(
+        select(violations)
+        .where(violations.c.subject == subject)
+        .where(violations.c.status != "overturned")
+        .order_by(violations.c.decided_at, violations.c.id)
+    ).all()
+    reached: set[str] = set()
+    scored: list[Scored] = []
+    for r in rows:
+        book = rulebooks.version(r.rule_version)
+        severity = Severity(r.severity)
+        day = r.decided_at.date()
+        before = model.total(book, scored, severity, day)
+        counts = model.counting_since(book, day) <= r.conduct_at.date()
+        scored.append(Scored(r.id, r.conduct_at, severity, r.points))
+        step = model.threshold_reached(book, before, before + (r.points if counts else 0), severity)
+        if step is not None:
+            reached.add(f"{severity.value} {step.points}")
+    stale = session.execute(
+        select(sanctions)
+        .where(sanctions.c.subject == subject)
+        .where(sanctions.c.cause == "ladder")
+        .where(sanctions.c.status == "active")
+    ).all()
+    for s in stale:
+        if s.ladder not in reached:
+            _end(session, clock, s, "reversed", reason)
 
 
 def _refund_penalty(session: Session, clock: Clock, s: SanctionRecord, violation_id: int) -> None:
@@ -709,20 +810,13 @@ def _reduce(
             .where(violations.c.id == v.id)
             .values(points=new_points, status="reduced")
         )
-        # a ladder sanction this violation triggered stands only if the points still reach it
-        scored = _scored(session, v.subject, exclude=v.id)
-        before = model.total(book, scored, v.severity, v.conduct_at.date())
-        still = model.threshold_reached(book, before, before + new_points, v.severity)
-        for s in v.sanctions:
-            if s.cause == "ladder" and (
-                still is None or s.ladder != f"{v.severity} {still.points}"
-            ):
-                lift = (*lift, s.id)
-    ids = {s.id: s for s in v.sanctions}
+    ids = {s.id: s for s in v.sanctions if s.cause == "rule"}
     for sanction_id in lift:
         if sanction_id not in ids:
             raise ValidationFailed(
-                f"sanction {sanction_id} is not one of violation {v.id}'s", field="lift"
+                f"sanction {sanction_id} is not one of violation {v.id}'s own sanctions (ladder "
+                "sanctions follow the points)",
+                field="lift",
             )
         _refund_penalty(session, clock, ids[sanction_id], v.id)
         row = session.execute(select(sanctions).where(sanctions.c.id == sanction_id)).one()
