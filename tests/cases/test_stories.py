@@ -167,6 +167,7 @@ def test_vanished_host_course_the_fund_pays_first_and_recovers(session, clock):
         kind="scam",
         statement="paid for 12 live lessons; the host vanished after the first",
     )
+    clock.advance(hours=49)  # the seller does not answer
     decided = cases.decide(
         session,
         clock,
@@ -291,6 +292,21 @@ def test_appeals_metrics_and_bad_input(session, clock):
         cases.file_case(
             session, clock, "c", order_id=order.id, buyer=order.buyer, kind="scam", statement="x"
         )
+    with pytest.raises(Conflict, match="has until"):  # the merchant is heard first
+        cases.decide(
+            session,
+            clock,
+            "d0",
+            case["id"],
+            decided_by="reviewer:a",
+            outcome="for_buyer",
+            finding="quality_defect",
+            reasons="r",
+            relied_on=[f"order:{order.id}"],
+        )
+    cases.respond(
+        session, clock, case["id"], merchant="merchant:m", statement="it worked when sent"
+    )
     with pytest.raises(ValidationFailed) as err:
         cases.decide(
             session,
@@ -349,6 +365,7 @@ def test_the_fund_must_hold_enough(session, clock):
     case = cases.file_case(
         session, clock, "c", order_id=order.id, buyer=order.buyer, kind="scam", statement="x"
     )
+    clock.advance(hours=49)
     with pytest.raises(Conflict, match="top it up"):
         cases.decide(
             session,

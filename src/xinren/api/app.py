@@ -132,7 +132,10 @@ def create_app(
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
         """A number the database cannot hold (ids and amounts are 64-bit): the caller's error."""
-        detail = "a number in the request is out of range: ids and amounts are 64-bit integers"
+        detail = (
+            "a value in the request cannot be stored: a number out of range (ids and amounts "
+            "are 64-bit integers) or a character such as NUL in a text"
+        )
         return problem_response(
             {
                 "type": PROBLEM_BASE + "validation-failed",

@@ -27,6 +27,7 @@ from xinren.ids import SYSTEM_PREFIX, check_idempotency_key
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
+from xinren.orders.tables import orders as order_rows
 from xinren.parties import service as parties
 from xinren.remedies import service as remedies
 from xinren.remedies.tables import recovery_claims, remedy_payments
@@ -110,6 +111,7 @@ def file_case(
                 field="idempotency_key",
             )
         return get_case(session, done.id)
+    session.execute(select(order_rows.c.id).where(order_rows.c.id == order_id).with_for_update())
     order = orders.get_order(session, order_id)
     if order.buyer != buyer:
         raise Forbidden(f"only the order's buyer may complain about order {order_id}")
@@ -117,13 +119,15 @@ def file_case(
         raise Conflict(
             "the order was never paid: there is nothing to complain about", field="order_id"
         )
-    live = session.execute(
-        select(cases.c.id)
-        .where(cases.c.order_id == order_id)
-        .where(cases.c.state.in_([State.AWAITING_MERCHANT.value, State.IN_MEDIATION.value]))
+    earlier = session.execute(
+        select(cases.c.id, cases.c.state).where(cases.c.order_id == order_id)
     ).first()
-    if live is not None:
-        raise Conflict(f"case {live.id} on this order is still open", field="order_id")
+    if earlier is not None:
+        raise Conflict(
+            f"case {earlier.id} on this order is {earlier.state}: one complaint per order "
+            "(appeal the decision instead)",
+            field="order_id",
+        )
     now = clock.now()
     due = now + timedelta(hours=int(policy().get("merchant_response_hours")))
     case_id = session.execute(
@@ -168,6 +172,12 @@ def respond(
         raise Forbidden(f"only {r.merchant} answers case {case_id}")
     _text(statement, "statement")
     to = model.move(State(r.state), "respond")
+    if clock.now() > r.merchant_due_at:
+        raise Conflict(
+            f"the deadline to answer passed at {r.merchant_due_at.isoformat()}: the published "
+            "default rule decides this case",
+            field="case_id",
+        )
     _add_evidence(session, clock, case_id, merchant, evidence)
     session.execute(
         case_evidence.insert(),
@@ -196,6 +206,10 @@ def add_evidence(
 def assign(session: Session, clock: Clock, case_id: int, *, reviewer: str) -> dict[str, Any]:
     r = _row(session, case_id, lock=True)
     model.move(State(r.state), "assign")
+    if r.reviewer is not None:
+        if r.reviewer == reviewer:
+            return get_case(session, case_id)
+        raise Conflict(f"case {case_id} is assigned to {r.reviewer}", field="reviewer")
     session.execute(update(cases).where(cases.c.id == case_id).values(reviewer=reviewer))
     events.append(
         session, clock, "case.assigned", r.merchant, {"case": case_id, "reviewer": reviewer}
@@ -254,12 +268,30 @@ def decide(
     to = model.move(State(r.state), "default" if by_default else "decide")
     if r.reviewer is not None and decided_by != r.reviewer and not by_default:
         raise Forbidden(f"case {case_id} is assigned to {r.reviewer}")
+    heard = State(r.state) is not State.AWAITING_MERCHANT or clock.now() >= r.merchant_due_at
+    if not heard and not by_default:
+        raise Conflict(
+            f"the merchant has until {r.merchant_due_at.isoformat()} to answer; decide after "
+            "hearing it",
+            field="case_id",
+        )
+    on_record = {
+        ref
+        for (ref,) in session.execute(
+            select(case_evidence.c.ref).where(case_evidence.c.case_id == case_id)
+        )
+    } | {f"order:{r.order_id}"}
     for ref in relied_on:
         rules.evidence_type(session, ref)
+        if ref not in on_record:
+            raise ValidationFailed(
+                f"{ref} is not evidence in case {case_id}: add it to the case first",
+                field="relied_on",
+            )
     if not relied_on and not by_default:
         raise ValidationFailed("name the evidence the decision relies on", field="relied_on")
     order = orders.get_order(session, r.order_id)
-    owed = order.state.paid - order.state.refunded
+    owed = remedies.still_owed(session, order)
     category = order.category
     payer: str
     recover_from: list[str]
@@ -272,12 +304,25 @@ def decide(
         if not 0 <= refund <= owed:
             raise ValidationFailed(f"refund is between 0 and {owed}", field="refund")
         law = remedies.compensation(finding, category, order.state.total)
-        compensation = law.amount if compensation is None else compensation
-        if compensation < 0:
-            raise ValidationFailed("compensation is not negative", field="compensation")
-        payer, recover_from, why = _payer(session, clock, order, finding, decided_by)
         rule = law.rule or None
-        basis = "; ".join(x for x in (law.source, why) if x)
+        source = law.source
+        if by_default:
+            compensation, rule, source = 0, str(policy().get("default_rule")["id"]), ""
+        elif compensation is None:
+            compensation = law.amount
+        elif compensation != law.amount:
+            cap = max(10 * order.state.total, 100_000)
+            if outcome is Outcome.FOR_BUYER and compensation < law.amount:
+                raise ValidationFailed(
+                    f"a decision fully for the buyer awards at least the statutory "
+                    f"{law.amount} ({law.source})",
+                    field="compensation",
+                )
+            if not 0 <= compensation <= cap:
+                raise ValidationFailed(f"compensation is between 0 and {cap}", field="compensation")
+            rule, source = "reviewer-award", f"awarded by the reviewer (statute: {law.source})"
+        payer, recover_from, why = _payer(session, clock, order, finding, decided_by)
+        basis = "; ".join(x for x in (source, why) if x)
     now = clock.now()
     fund_paid = 0
     if refund or compensation:
@@ -294,8 +339,9 @@ def decide(
             origin=f"case:{case_id}",
         )
         fund_paid = remedy.fund_paid
+        compensation = remedy.compensation  # less what earlier remedies on the order paid
     proposed = None
-    if outcome is not Outcome.FOR_MERCHANT:
+    if outcome is not Outcome.FOR_MERCHANT and not by_default:  # a finding, not a missed deadline
         proposed = (policy().get("proposes") or {}).get(finding)
         if finding in policy().get("investigate") and order.batch_id is not None:
             _investigate(session, clock, order.batch_id, finding, case_id)
@@ -312,6 +358,7 @@ def decide(
             refund=refund,
             compensation=compensation,
             payer=payer,
+            recover_from=recover_from,
             reasons=reasons,
             relied_on=list(relied_on),
             by_default=by_default,
@@ -440,9 +487,12 @@ def decide_appeal(
         raise Conflict(f"case {case_id} is {r.state}, not appealed", field="case_id")
     to = model.move(State(r.state), "finalise")
     if outcome == "varied":
-        if extra_compensation <= 0:
+        order = orders.get_order(session, r.order_id)
+        cap = max(10 * order.state.total, 100_000) - (r.compensation or 0)
+        if not 0 < extra_compensation <= cap:
             raise ValidationFailed(
-                "a variation awards extra compensation", field="extra_compensation"
+                f"a variation awards extra compensation between 1 and {cap}",
+                field="extra_compensation",
             )
         remedies.pay_buyer(
             session,
@@ -452,8 +502,10 @@ def decide_appeal(
             refund=0,
             compensation_due=extra_compensation,
             payer=r.payer or r.merchant,
+            recover_from=list(r.recover_from or []),
             basis=f"appeal of case {case_id}: {reasons}",
             origin=f"case:{case_id}",
+            cumulative=False,
         )
     session.execute(
         update(cases)

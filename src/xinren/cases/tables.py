@@ -28,6 +28,7 @@ cases = Table(
     Column("refund", BigInteger, nullable=True),
     Column("compensation", BigInteger, nullable=True),
     Column("payer", String(100), nullable=True),
+    Column("recover_from", JSON, nullable=True),  # whom the payer recovers from
     Column("reasons", Text, nullable=True),
     Column("relied_on", JSON, nullable=True),
     Column("by_default", Boolean, nullable=False),

@@ -136,6 +136,8 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             kind="scam",
             statement="12 live lessons paid; the host vanished after the first",
         )
+    clock.advance(hours=49)  # the seller never answers; the reviewer decides on the evidence
+    with unit_of_work(factory) as s:
         course_case = cases.decide(
             s,
             clock,
@@ -148,6 +150,7 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             relied_on=[f"order:{course.id}"],
         )
         [claim] = remedies.list_claims(s, debtor=course.merchant)
+    timers.run_due(factory, clock)  # the deadline timer finds the case decided: nothing to do
     console.print(
         f"[bold]The vanished host's course[/bold]: the seller cannot be reached, so the "
         f"guarantee fund paid {_fmt(course_case['refund'] + course_case['compensation'])} at "

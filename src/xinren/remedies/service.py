@@ -32,7 +32,12 @@ from xinren.remedies.tables import recovery_claims, remedies, remedy_payments
 from xinren.timers import service as timers
 from xinren.timers.model import Timer
 
-FUND = "platform:guarantee_fund"
+
+def fund(currency: str) -> str:
+    """The guarantee fund's account for a currency (money is never converted)."""
+    return f"platform:guarantee_fund:{currency.lower()}"
+
+
 PLATFORM = "platform"
 COLLECT = "remedies.collect"
 COLLECT_EVERY = timedelta(days=1)
@@ -62,8 +67,8 @@ def available(party: str) -> str:
     return f"{party}:available"
 
 
-def fund_balance(session: Session) -> int:
-    return _balance(session, FUND)
+def fund_balance(session: Session, currency: str = "CNY") -> int:
+    return _balance(session, fund(currency))
 
 
 def top_up_fund(session: Session, clock: Clock, key: str, amount: int, currency: str) -> int:
@@ -71,9 +76,13 @@ def top_up_fund(session: Session, clock: Clock, key: str, amount: int, currency:
     check_idempotency_key(key)
     check_amount(amount, "amount", positive=True)
     ledger.create_account(session, clock, psp(currency), currency)
-    ledger.create_account(session, clock, FUND, currency, debits_must_not_exceed_credits=True)
-    ledger.move(session, clock, key, psp(currency), FUND, amount, reason="guarantee fund top-up")
-    return fund_balance(session)
+    ledger.create_account(
+        session, clock, fund(currency), currency, debits_must_not_exceed_credits=True
+    )
+    ledger.move(
+        session, clock, key, psp(currency), fund(currency), amount, reason="guarantee fund top-up"
+    )
+    return fund_balance(session, currency)
 
 
 def _move(
@@ -82,10 +91,11 @@ def _move(
     try:
         ledger.move(session, clock, key, debit, credit, amount, reason=reason, system=True)
     except LimitExceeded as err:
-        if debit == FUND:
+        if debit.startswith("platform:guarantee_fund:"):
+            cur = debit.rsplit(":", 1)[1].upper()
             raise Conflict(
-                f"the guarantee fund holds {Money(_balance(session, FUND), 'CNY')}, less than "
-                f"{Money(amount, 'CNY')}: top it up (xinren remedies fund-top-up) and retry",
+                f"the guarantee fund holds {Money(_balance(session, debit), cur)}, less than "
+                f"{Money(amount, cur)}: top it up (xinren remedies top-up) and retry",
                 field="guarantee_fund",
             ) from err
         raise
@@ -152,6 +162,28 @@ def get_remedy(session: Session, remedy_id: int, replayed: bool = False) -> Reme
     )
 
 
+def paid_on_order(
+    session: Session, order_id: int, kind: str, *, outside_escrow: bool = False
+) -> int:
+    """What remedies already paid the buyer of an order (refund or compensation)."""
+    q = (
+        select(func.coalesce(func.sum(remedy_payments.c.amount), 0))
+        .select_from(remedy_payments.join(remedies))
+        .where(remedies.c.order_id == order_id)
+        .where(remedy_payments.c.kind == kind)
+    )
+    if outside_escrow:
+        q = q.where(remedy_payments.c.source != "escrow")
+    return int(session.execute(q).scalar_one())
+
+
+def still_owed(session: Session, order: orders.OrderView) -> int:
+    """What the buyer paid and has not had back: refunds through the order itself, and refunds
+    paid by remedies after the escrow was settled."""
+    back = order.state.refunded + paid_on_order(session, order.id, "refund", outside_escrow=True)
+    return max(0, order.state.paid - back)
+
+
 def _escrow_refund(
     session: Session, clock: Clock, key: str, order: orders.OrderView, amount: int
 ) -> int:
@@ -195,6 +227,7 @@ def pay_buyer(
     recover_from: Sequence[str] = (),
     basis: str,
     origin: str,
+    cumulative: bool = True,
 ) -> Remedy:
     """Pay the buyer `refund` + `compensation_due`: escrow first, then the payer's available
     balance and deposit; the guarantee fund covers any shortfall (or all of it when the payer
@@ -203,22 +236,25 @@ def pay_buyer(
     check_amount(compensation_due, "compensation")
     done = session.execute(select(remedies).where(remedies.c.idempotency_key == key)).first()
     if done is not None:
-        if (done.order_id, done.refund, done.compensation) != (order_id, refund, compensation_due):
+        if (done.order_id, done.refund) != (order_id, refund):
             raise IdempotencyKeyReused(
                 f"remedy key {key!r} paid another amount on order {done.order_id}",
                 field="idempotency_key",
             )
         return get_remedy(session, done.id, replayed=True)
     order = orders.get_order(session, order_id)
-    if refund > order.state.paid - order.state.refunded:
+    owed = still_owed(session, order)
+    if refund > owed:
         raise ValidationFailed(
-            f"a refund is at most what the buyer paid and has not had back "
-            f"({order.state.paid - order.state.refunded})",
+            f"a refund is at most what the buyer paid and has not had back ({owed})",
             field="refund",
+        )
+    if cumulative:  # compensation already paid on this order counts against what is due now
+        compensation_due = max(
+            0, compensation_due - paid_on_order(session, order.id, "compensation")
         )
     cur = order.currency
     ledger.create_account(session, clock, psp(cur), cur)
-    ledger.create_account(session, clock, FUND, cur, debits_must_not_exceed_credits=True)
     payments: list[Payment] = []
     from_escrow = _escrow_refund(session, clock, key, order, refund)
     if from_escrow:
@@ -231,6 +267,8 @@ def pay_buyer(
         nonlocal n
         if amount <= 0:
             return
+        if source == "guarantee_fund":
+            ledger.create_account(session, clock, account, cur, debits_must_not_exceed_credits=True)
         n += 1
         _move(session, clock, f"{key}:{n}", account, psp(cur), amount, f"remedy {kind}")
         payments.append(Payment(kind, source, who, amount))
@@ -247,7 +285,7 @@ def pay_buyer(
     sources = [
         ("available", available(payer), payer, shares.from_available),
         ("deposit", deposit_account(payer), payer, shares.from_deposit),
-        ("guarantee_fund", FUND, PLATFORM, shares.shortfall),
+        ("guarantee_fund", fund(cur), PLATFORM, shares.shortfall),
     ]
     for kind in ("refund", "compensation"):
         left = due[kind]
@@ -435,7 +473,7 @@ def collect(session: Session, clock: Clock, claim_id: int) -> int:
         _balance(session, available(r.debtor)),
         _balance(session, deposit_account(r.debtor)),
     )
-    target = FUND if r.creditor == PLATFORM else available(r.creditor)
+    target = fund(r.currency) if r.creditor == PLATFORM else available(r.creditor)
     ledger.create_account(session, clock, target, r.currency, debits_must_not_exceed_credits=True)
     got = 0
     for source, amount in (
@@ -489,7 +527,12 @@ def write_off(
     """Give up the rest of a claim: only by a recorded decision with its reason."""
     if not reason or not reason.strip():
         raise ValidationFailed("a write-off states its reason", field="reason")
-    claim = get_claim(session, claim_id)
+    row = session.execute(
+        select(recovery_claims).where(recovery_claims.c.id == claim_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"no recovery claim {claim_id}", field="claim_id")
+    claim = _claim(row)
     if claim["status"] != "open":
         raise Conflict(f"claim {claim_id} is {claim['status']}", field="claim_id")
     session.execute(
@@ -514,21 +557,21 @@ def write_off(
     return get_claim(session, claim_id)
 
 
-def fund_position(session: Session) -> dict[str, int]:
+def fund_position(session: Session, currency: str = "CNY") -> dict[str, int]:
     """The guarantee fund at any moment: its balance, what it paid, recovered and is owed."""
     fund_claims = select(
         func.coalesce(func.sum(recovery_claims.c.amount), 0),
         func.coalesce(func.sum(recovery_claims.c.recovered), 0),
         func.coalesce(func.sum(recovery_claims.c.written_off), 0),
-    ).where(recovery_claims.c.creditor == PLATFORM)
+    ).where(recovery_claims.c.creditor == PLATFORM, recovery_claims.c.currency == currency)
     claimed, recovered, written_off = session.execute(fund_claims).one()
     paid = session.execute(
-        select(func.coalesce(func.sum(remedy_payments.c.amount), 0)).where(
-            remedy_payments.c.source == "guarantee_fund"
-        )
+        select(func.coalesce(func.sum(remedy_payments.c.amount), 0))
+        .select_from(remedy_payments.join(remedies))
+        .where(remedy_payments.c.source == "guarantee_fund", remedies.c.currency == currency)
     ).scalar_one()
     return {
-        "balance": fund_balance(session),
+        "balance": fund_balance(session, currency),
         "paid_first": int(paid),
         "claimed": int(claimed),
         "recovered": int(recovered),
@@ -564,7 +607,7 @@ def execute_recall(
             clock,
             f"{SYSTEM_PREFIX}recall_task:{task.id}",
             order_id=task.order_id,
-            refund=min(task.refund, order.state.paid - order.state.refunded),
+            refund=min(task.refund, still_owed(session, order)),
             compensation_due=task.compensation,
             payer=result.pays_first.party,
             recover_from=[x.party for x in result.recover_from],
