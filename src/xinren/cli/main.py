@@ -11,6 +11,7 @@ import typer
 from xinren import __version__
 from xinren.cli.accountability import app as accountability_app
 from xinren.cli.common import console, err_console, friendly_errors, opened
+from xinren.cli.detect import app as detect_app
 from xinren.cli.enforcement import app as enforcement_app
 from xinren.cli.remedies import app as remedies_app
 from xinren.clock import SystemClock
@@ -30,6 +31,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(accountability_app)  # parties, documents, catalog, epcis, chain, liability, recall
 app.add_typer(enforcement_app)  # rules, violations, appeals
 app.add_typer(remedies_app)  # cases, remedies
+app.add_typer(detect_app, name="detect")
 
 
 @app.command()
