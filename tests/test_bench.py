@@ -23,3 +23,10 @@ def test_chain_bench_smoke(capsys):
 
     assert chain_main(["--backend", "sqlite", "--events", "5", "--repeat", "1"]) == 0
     assert "chain + liability" in capsys.readouterr().out
+
+
+def test_detect_bench_smoke(capsys):
+    from bench.detect_bench import main as detect_main
+
+    assert detect_main(["--sizes", "20000", "--skip-yelpchi"]) == 0
+    assert "FRAUDAR" in capsys.readouterr().out

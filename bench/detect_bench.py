@@ -1,0 +1,114 @@
+"""Run time and peak memory of the detectors on YelpChi and on planted graphs, and FRAUDAR
+against the `ugfraud` package's Fraudar on the same graph (a ratio measured in the same run).
+
+ugfraud is not a dependency of Xinren: install it in a separate environment and name its
+Python with --ugfraud-python (e.g. `python3 -m venv /tmp/ug && /tmp/ug/bin/pip install
+numpy scipy ugfraud`). Never asserts on time.
+
+    python bench/detect_bench.py [--sizes 100000,1000000,3000000] [--ugfraud-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xinren.detect import evaluate, fraudar, planted, reviews, unsupervised
+
+UGFRAUD = """
+import sys, time, numpy as np
+from scipy import sparse
+from UGFraud.Detector.Fraudar import logWeightedAveDegree
+edges = np.load(sys.argv[1])
+m = sparse.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1]))).tocsr()
+m = (m > 0).astype(int)
+t = time.perf_counter()
+(rows, cols), score = logWeightedAveDegree(m)
+print(time.perf_counter() - t, len(rows), len(cols))
+"""
+
+
+def measure(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Seconds of one untraced call, then peak traced memory (MiB) of a second call (tracing
+    slows Python code down, so it must not be in the timed run)."""
+    started = time.perf_counter()
+    result = fn()
+    took = time.perf_counter() - started
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return took, peak / 2**20, result
+
+
+def ugfraud_seconds(python: str, users: np.ndarray, products: np.ndarray) -> float | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "edges.npy"
+        np.save(path, np.column_stack([users, products]))
+        out = subprocess.run(
+            [python, "-c", UGFRAUD, str(path)], capture_output=True, text=True, timeout=3600
+        )
+        if out.returncode != 0:
+            print(f"  ugfraud failed: {out.stderr.strip().splitlines()[-1:]}")
+            return None
+        return float(out.stdout.split()[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--ugfraud-python", default=None)
+    parser.add_argument("--skip-yelpchi", action="store_true")
+    args = parser.parse_args(argv)
+    warm = planted.generate(5_000)
+    fraudar.detect(warm.users, warm.products)  # numba compiles (and caches) once, untimed
+    if not args.skip_yelpchi:
+        r = reviews.dataset("yelpchi")
+        print(f"YelpChi: {len(r):,} reviews")
+        for name, fn in (
+            ("unsupervised score", lambda: unsupervised.scores(r)),
+            ("FRAUDAR, 1 block", lambda: fraudar.detect(r.user, r.product, blocks=1)),
+            ("full evaluation incl. supervised training", lambda: evaluate.evaluate(r)),
+        ):
+            took, peak, _ = measure(fn)
+            print(f"  {name:45} {took:7.2f} s  peak {peak:7.1f} MiB")
+    for size in (int(s) for s in args.sizes.split(",")):
+        g = planted.generate(size)
+        took, peak, blocks = measure(partial(fraudar.detect, g.users, g.products, blocks=1))
+        found = set(blocks[0].users.tolist())
+        farm = set(g.farm_users.tolist())
+        recall = len(found & farm) / len(farm)
+        precision = len(found & farm) / max(len(found), 1)
+        print(
+            f"planted {len(g.users):,} edges: FRAUDAR {took:.2f} s, peak {peak:.1f} MiB, "
+            f"farm users precision {precision:.2f} recall {recall:.2f}"
+        )
+        took_u, peak_u, _ = measure(partial(unsupervised.scores, _as_reviews(g)))
+        print(f"  unsupervised score {took_u:.2f} s, peak {peak_u:.1f} MiB")
+        if args.ugfraud_python:
+            theirs = ugfraud_seconds(args.ugfraud_python, g.users, g.products)
+            if theirs is not None:
+                print(f"  ugfraud Fraudar {theirs:.2f} s: Xinren is {theirs / took:.1f}x faster")
+    return 0
+
+
+def _as_reviews(g: planted.Planted) -> reviews.Reviews:
+    users, user = np.unique(g.users, return_inverse=True)
+    products, product = np.unique(g.products, return_inverse=True)
+    return reviews.Reviews(
+        user, product, g.ratings, g.days, g.fake, users.astype(str), products.astype(str)
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
