@@ -51,6 +51,8 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
         "guarantee fund paid ¥1,196.00 at once",
         "4 buyers refunded in full plus 3x",
         "still owed to the fund ¥196.00",
+        "after discounting 722 reviews",
+        "listing -> block",
     ):
         assert line in out.stdout, line
     assert (tmp_path / "xinren-documents").is_dir()

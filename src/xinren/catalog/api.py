@@ -25,7 +25,8 @@ from xinren.api.deps import (
 from xinren.api.idempotency import once
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
-from xinren.errors import Forbidden, NotFound
+from xinren.detect import service as detect
+from xinren.errors import Conflict, Forbidden, NotFound
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 
@@ -301,6 +302,22 @@ def create_listing(
     response: Response,
 ) -> dict[str, Any]:
     acting_for(principal, body.merchant, "list goods")
+    verdict = detect.check_listing(
+        session,
+        clock,
+        merchant=body.merchant,
+        title=body.title,
+        text=body.claim_text,
+        price=body.price,
+        product_id=body.product_id,
+    )
+    if verdict.outcome == "block":
+        session.commit()  # the interception is kept: it counts as intercepted goods
+        raise Conflict(
+            "the listing was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
+            field="listing",
+            reasons=list(verdict.reasons),
+        )
     return _created(
         session,
         clock,

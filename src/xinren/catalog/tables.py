@@ -155,3 +155,42 @@ live_claims = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_live_claims_session", "session_id", "spoken_at"),
 )
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("buyer", String(100), nullable=False, index=True),
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=False, index=True),
+    Column("merchant", String(100), nullable=False, index=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=True),  # a verified purchase
+    Column("rating", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("reviewed_at", UtcDateTime, nullable=False),
+    Column("excluded", Boolean, nullable=False),  # judged fake: not counted in ratings
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+)
+
+brand_images = Table(
+    "brand_images",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("brand_id", Id, ForeignKey("brands.id"), nullable=False, index=True),
+    Column("pdq", String(64), nullable=False),  # 256-bit perceptual hash, hex
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+interceptions = Table(
+    "interceptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("merchant", String(100), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("outcome", String(10), nullable=False),  # block | review
+    Column("reasons", JSON, nullable=False),
+    Column("rule_id", String(20), nullable=True),  # the rulebook rule it is linked to
+    Column("created_at", UtcDateTime, nullable=False),
+)

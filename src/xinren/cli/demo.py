@@ -163,6 +163,10 @@ def run_demo(engine: Engine, console: Console) -> None:
 
     run_remedies(engine, console, clock)
 
+    from xinren.cli.demo_detect import run_detect
+
+    run_detect(engine, console, clock)
+
     with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
     with unit_of_work(factory) as session:

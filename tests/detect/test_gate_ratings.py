@@ -1,0 +1,153 @@
+"""The counterfeit gate and honest ratings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from xinren.catalog import reviews as catalog_reviews
+from xinren.catalog import service as catalog
+from xinren.clock import FakeClock
+from xinren.detect import gate, pdq
+from xinren.detect import service as detect
+from xinren.detect.ratings import honest
+from xinren.events import service as events
+from xinren.liability import cases
+from xinren.provenance.store import FileStore
+
+BRAND = gate.BrandFacts(1, "Huamei", True, ("huamei", "华美"), 199_900, (), False)
+
+
+def image(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return gaussian_filter(rng.random((240, 320, 3)) * 255, (6, 6, 0))
+
+
+def draft(**kw):
+    base = dict(
+        merchant="merchant:grey",
+        title="phone",
+        text="a phone",
+        price=150_000,
+        product_brand=None,
+        images=(),
+    )
+    return gate.ListingDraft(**(base | kw))
+
+
+def test_brand_keywords_without_authorization_are_blocked():
+    v = gate.check(draft(title="华美 P50 手机"), [BRAND], gate.Intercepted())
+    assert v.outcome == "block" and "without a valid authorization chain" in v.reasons[0]
+    ok = gate.check(
+        draft(title="华美 P50"),
+        [gate.BrandFacts(1, "Huamei", True, ("华美",), None, (), True)],
+        gate.Intercepted(),
+    )
+    assert ok.outcome == "allow"
+
+
+def test_price_far_below_reference_and_images_of_the_brand():
+    authorized = gate.BrandFacts(1, "Huamei", True, ("huamei",), 199_900, (), True)
+    assert (
+        gate.check(draft(product_brand=1, price=80_000), [authorized], gate.Intercepted()).outcome
+        == "review"
+    )
+    assert (
+        gate.check(draft(product_brand=1, price=40_000), [authorized], gate.Intercepted()).outcome
+        == "block"
+    )
+    official = pdq.pdq(image(1))
+    brand = gate.BrandFacts(1, "Huamei", True, ("huamei",), None, (official,), False)
+    copy = pdq.pdq(image(1)[::2, ::2] * 0.9)  # resized and darkened
+    assert pdq.distance(official, copy) <= pdq.MATCH_DISTANCE
+    v = gate.check(draft(images=(copy,)), [brand], gate.Intercepted())
+    assert v.outcome == "block" and "PDQ distance" in v.reasons[0]
+    other = pdq.pdq(image(2))
+    assert gate.check(draft(images=(other,)), [brand], gate.Intercepted()).outcome == "allow"
+
+
+def test_text_close_to_an_intercepted_listing_goes_to_review():
+    seen = gate.Intercepted()
+    seen.add("super copy designer bag AAA grade, same as counter, free shipping")
+    v = gate.check(
+        draft(text="super copy designer bag AAA grade, same as counter, fast shipping"), [], seen
+    )
+    assert v.outcome == "review" and "intercepted before" in v.reasons[0]
+    assert (
+        gate.check(draft(merchant="merchant:x"), [], seen, merchant_serious_points=24).outcome
+        == "review"
+    )
+
+
+def test_honest_rating_discounts_blocks_and_shrinks_small_samples():
+    ratings = np.array([5.0] * 8 + [3.0, 4.0])
+    block = np.array([True] * 8 + [False, False])
+    r = honest(ratings, np.zeros(10), block, 1, category_mean=4.0)
+    assert r.raw == pytest.approx(4.7) and r.robust == pytest.approx((20 * 4 + 7) / 22)
+    assert r.explain().startswith("4.70 from 10 reviews; 3.95 after discounting 8 reviews from one")
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2026, 7, 20, tzinfo=UTC))
+
+
+def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
+    case = cases.phone_case(session, clock, FileStore(tmp_path / "d"), "rf")
+    listing = catalog.list_listings(session, merchant=case.refs["shop"])[0]
+    now = clock.now()
+    items = [
+        catalog_reviews.ReviewIn(
+            f"h{i}", f"buyer:h{i}", listing.id, 3 + i % 3, "ok", now - timedelta(days=i + 1)
+        )
+        for i in range(40)
+    ]
+    items += [
+        catalog_reviews.ReviewIn(
+            f"f{n}", f"buyer:farm{n % 20}", listing.id, 5, "great", now - timedelta(hours=n)
+        )
+        for n in range(200)
+    ]
+    assert catalog_reviews.add_many(session, clock, items) == 240
+    assert catalog_reviews.add_many(session, clock, items[:5]) == 0  # replays
+    rating = detect.rate_merchant(session, clock, case.refs["shop"])
+    assert rating.discounted_in_blocks == 200 and rating.robust < rating.raw
+    excluded = [r for r in catalog_reviews.of_merchant(session, case.refs["shop"]) if r.excluded]
+    assert len(excluded) == 200
+    proposed = [e for e in events.read(session, limit=5000) if e.topic == "violation.proposed"]
+    assert proposed and proposed[-1].payload["rule"] == "RM-1"
+
+
+def test_the_gate_runs_when_a_listing_is_created_over_http(factory, clock, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from xinren.access import service as access
+    from xinren.api.app import create_app
+    from xinren.parties import samples
+
+    with factory() as s:
+        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "gt")
+        samples.verified(s, clock, "merchant:grey")
+        key = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
+        product = catalog.get_listing(
+            s, catalog.list_listings(s, merchant=case.refs["shop"])[0].id
+        ).product_id
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    r = client.post(
+        "/v1/catalog/listings",
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "l1"},
+        json={
+            "merchant": "merchant:grey",
+            "product_id": product,
+            "batch_ids": [case.batch_id],
+            "title": "Huamei P50",
+            "price": 49_900,
+            "currency": "CNY",
+        },
+    )
+    assert r.status_code == 409 and "counterfeit gate" in r.json()["detail"]
+    assert any("authorization chain" in x for x in r.json()["reasons"])
