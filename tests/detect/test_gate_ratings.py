@@ -151,3 +151,46 @@ def test_the_gate_runs_when_a_listing_is_created_over_http(factory, clock, tmp_p
     )
     assert r.status_code == 409 and "counterfeit gate" in r.json()["detail"]
     assert any("authorization chain" in x for x in r.json()["reasons"])
+
+
+def test_reviews_in_bulk_and_the_rating_over_http(factory, clock, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from xinren.access import service as access
+    from xinren.api.app import create_app
+
+    with factory() as s:
+        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "rv")
+        listing = catalog.list_listings(s, merchant=case.refs["shop"])[0].id
+        platform = access.create_key(s, clock, "platform")[1]
+        buyer = access.create_key(s, clock, "buyer", subject="buyer:1")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    batch = [
+        {
+            "key": f"r{i}",
+            "buyer": f"buyer:{i}",
+            "listing_id": listing,
+            "rating": 5,
+            "reviewed_at": "2026-07-01T10:00:00+08:00",
+        }
+        for i in range(30)
+    ]
+    auth = {"Authorization": f"Bearer {platform}"}
+    r = client.post("/v1/catalog/reviews", headers=auth, json=batch)
+    assert r.json() == {"received": 30, "created": 30}
+    assert client.post("/v1/catalog/reviews", headers=auth, json=batch).json()["created"] == 0
+    bad = client.post("/v1/catalog/reviews", headers=auth, json=[batch[0] | {"rating": 6}])
+    assert bad.status_code == 422
+    assert (
+        client.post(
+            "/v1/catalog/reviews", headers={"Authorization": f"Bearer {buyer}"}, json=batch
+        ).status_code
+        == 403
+    )
+    rating = client.get(f"/v1/catalog/merchants/{case.refs['shop']}/rating", headers=auth).json()
+    assert (
+        rating["raw"] == 5.0
+        and rating["reviews"] == 30
+        and "from 30 reviews" in rating["explanation"]
+    )

@@ -23,6 +23,7 @@ from xinren.api.deps import (
     is_staff,
 )
 from xinren.api.idempotency import once
+from xinren.catalog import reviews as reviews_service
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import service as detect
@@ -411,3 +412,47 @@ def get_live_session(
 ) -> dict[str, Any]:
     live = service.get_live_session(session, session_id)
     return _json(live) | {"claims": [_json(c) for c in service.claims_of(session, session_id)]}
+
+
+class ReviewBody(_In):
+    key: Annotated[str, Field(min_length=1, max_length=128)]
+    buyer: str
+    listing_id: StrictInt
+    rating: Annotated[StrictInt, Field(ge=1, le=5)]
+    text: Annotated[str, Field(max_length=5000)] = ""
+    reviewed_at: AwareDatetime
+    order_id: StrictInt | None = None
+
+
+@router.post("/reviews")
+def add_reviews(
+    body: Annotated[list[ReviewBody], Field(min_length=1, max_length=10_000)],
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> dict[str, int]:
+    """Ingest reviews, one or many (all or nothing); each carries its own idempotency key."""
+    if principal.role not in ("admin", "platform"):
+        raise Forbidden("reviews are ingested by the platform back end (role platform)")
+    created = reviews_service.add_many(
+        session, clock, [reviews_service.ReviewIn(**r.model_dump()) for r in body]
+    )
+    session.commit()
+    return {"received": len(body), "created": created}
+
+
+@router.get("/merchants/{merchant}/rating")
+def merchant_rating(
+    merchant: str, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> dict[str, object]:
+    """The merchant's honest rating beside the raw one, with the explanation."""
+    rating = detect.rate_merchant(session, clock, merchant)
+    session.commit()  # reviews judged fake are marked, and the proposal is on the feed
+    return {
+        "merchant": merchant,
+        "raw": round(rating.raw, 2),
+        "reviews": rating.reviews,
+        "honest": round(rating.robust, 2),
+        "effective_reviews": round(rating.effective, 1),
+        "explanation": rating.explain(),
+    }
