@@ -3,6 +3,7 @@
 from xinren.access import tables as access_tables
 from xinren.cases import tables as case_tables
 from xinren.catalog import tables as catalog_tables
+from xinren.detect import tables as detect_tables
 from xinren.events import tables as event_tables
 from xinren.ledger import tables as ledger_tables
 from xinren.orders import tables as order_tables
@@ -16,6 +17,7 @@ __all__ = [
     "access_tables",
     "case_tables",
     "catalog_tables",
+    "detect_tables",
     "event_tables",
     "ledger_tables",
     "order_tables",

@@ -21,6 +21,7 @@ from xinren.cases import model
 from xinren.cases.model import Outcome, State
 from xinren.cases.tables import case_evidence, cases, investigations
 from xinren.clock import Clock
+from xinren.detect import buyers
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key
@@ -140,6 +141,7 @@ def file_case(
             kind=kind,
             statement=statement,
             state=State.AWAITING_MERCHANT.value,
+            buyer_weight=buyers.weigh(session, clock, buyer),
             opened_at=now,
             merchant_due_at=due,
             by_default=False,
@@ -427,6 +429,25 @@ def _merchant_deadline(session: Session, clock: Clock, timer: Timer) -> None:
     case_id = int(timer.subject)
     r = _row(session, case_id, lock=True)
     if State(r.state) is not State.AWAITING_MERCHANT:
+        return
+    if r.buyer_weight < float(policy().get("default_needs_weight")):
+        session.execute(
+            update(cases)
+            .where(cases.c.id == case_id)
+            .values(state=model.move(State(r.state), "respond").value)
+        )
+        events.append(
+            session,
+            clock,
+            "case.held_for_review",
+            r.merchant,
+            {
+                "case": case_id,
+                "buyer_weight": round(r.buyer_weight, 3),
+                "reason": "the merchant did not answer, but the buyer's abuse score is high: "
+                "a reviewer decides instead of the default rule",
+            },
+        )
         return
     rule = policy().get("default_rule")
     decide(

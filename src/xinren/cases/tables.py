@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    text,
+)
 
 from xinren.schema import Id, UtcDateTime, metadata
 
@@ -17,6 +29,8 @@ cases = Table(
     Column("kind", String(30), nullable=False),
     Column("statement", Text, nullable=False),
     Column("state", String(20), nullable=False),
+    # how much the buyer's word counts (1 = fully), from its abuse score when filed
+    Column("buyer_weight", Float, nullable=False, server_default=text("1.0")),
     Column("opened_at", UtcDateTime, nullable=False),
     Column("merchant_due_at", UtcDateTime, nullable=False),
     Column("reviewer", String(100), nullable=True),

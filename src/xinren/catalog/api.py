@@ -18,6 +18,7 @@ from xinren.api.deps import (
     ClockDep,
     IdempotencyKeyDep,
     PrincipalDep,
+    ReviewerDep,
     SessionDep,
     acting_for,
     is_staff,
@@ -26,8 +27,12 @@ from xinren.api.idempotency import once
 from xinren.catalog import reviews as reviews_service
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
+from xinren.detect import pdq
 from xinren.detect import service as detect
-from xinren.errors import Conflict, Forbidden, NotFound
+from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinren.provenance import documents
+from xinren.provenance.api import StoreDep
+from xinren.provenance.store import FileStore
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 
@@ -91,6 +96,9 @@ class ListingIn(_In):
     currency: str
     claims: dict[str, Value] = {}
     claim_text: str = ""
+    # the listing's photos, uploaded first to /v1/documents: the gate compares their PDQ
+    # hashes with protected brands' official images
+    images: Annotated[list[Sha256], Field(max_length=20)] = []
 
 
 class LiveSessionIn(_In):
@@ -101,6 +109,24 @@ class LiveSessionIn(_In):
     ends_at: AwareDatetime
     listing_ids: list[StrictInt] = []
     recording: str | None = None
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class OfficialImageIn(_In):
+    document: Sha256  # the image, uploaded first to /v1/documents
+
+
+class ReviewAppealIn(_In):
+    merchant: str
+    review_ids: Annotated[list[StrictInt], Field(min_length=1, max_length=1000)]
+    reason: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class ReviewAppealDecisionIn(_In):
+    reinstate: Annotated[list[StrictInt], Field(max_length=1000)] = []
+    reason: Annotated[str, Field(min_length=1, max_length=4000)]
 
 
 class ClaimIn(_In):
@@ -135,6 +161,20 @@ def _created(
     )
     response.status_code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
     return result
+
+
+def _image_hash(session: SessionDep, store: FileStore, principal: PrincipalDep, digest: str) -> str:
+    """The PDQ hash of an uploaded image document the caller may read; a file that is not an
+    image is refused."""
+    doc, content = documents.read(session, store, digest)
+    if not is_staff(principal) and principal.subject not in (doc.meta.issuer, doc.meta.subject):
+        raise Forbidden(f"document {digest} is not {principal.subject}'s to use", field="images")
+    try:
+        return pdq.from_file(content)
+    except (OSError, ValueError):
+        raise ValidationFailed(
+            f"document {digest} is not an image PDQ can read (PNG, JPEG, ...)", field="images"
+        ) from None
 
 
 @router.post("/brands", status_code=status.HTTP_201_CREATED)
@@ -300,6 +340,7 @@ def create_listing(
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,
+    store: StoreDep,
     response: Response,
 ) -> dict[str, Any]:
     acting_for(principal, body.merchant, "list goods")
@@ -311,6 +352,7 @@ def create_listing(
         text=body.claim_text,
         price=body.price,
         product_id=body.product_id,
+        images=tuple(_image_hash(session, store, principal, d) for d in body.images),
     )
     if verdict.outcome == "block":
         session.commit()  # the interception is kept: it counts as intercepted goods
@@ -327,7 +369,7 @@ def create_listing(
         "POST listings",
         body,
         response,
-        lambda: service.create_listing(session, clock, **body.model_dump()),
+        lambda: service.create_listing(session, clock, **body.model_dump(exclude={"images"})),
     )
 
 
@@ -456,3 +498,96 @@ def merchant_rating(
         "effective_reviews": round(rating.effective, 1),
         "explanation": rating.explain(),
     }
+
+
+@router.post("/brands/{brand_id}/images", status_code=status.HTTP_201_CREATED)
+def add_official_image(
+    brand_id: int,
+    body: OfficialImageIn,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """A protected brand's official image: listings from sellers outside the brand's
+    authorization chain whose photos match it (PDQ distance <= 31) are blocked at the gate."""
+    brand = service.get_brand(session, brand_id)
+    acting_for(principal, brand.owner, "add official images")
+    hashed = _image_hash(session, store, principal, body.document)
+    added = detect.add_official_image(session, clock, brand_id, hashed)
+    session.commit()
+    return {"brand_id": brand_id, "pdq": hashed, "added": added}
+
+
+@router.get("/merchants/{merchant}/reviews")
+def merchant_reviews(
+    merchant: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    excluded: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The merchant's reviews (to itself and staff), with whether each is excluded as fake."""
+    if not is_staff(principal) and principal.subject != merchant:
+        raise Forbidden(f"a {principal.role} key may not read {merchant}'s reviews")
+    return [
+        {
+            "id": r.id,
+            "buyer": r.buyer,
+            "listing_id": r.listing_id,
+            "rating": r.rating,
+            "reviewed_at": r.reviewed_at.isoformat(),
+            "excluded": r.excluded,
+            "reinstated": r.reinstated,
+        }
+        for r in reviews_service.of_merchant(session, merchant)
+        if excluded is None or r.excluded == excluded
+    ]
+
+
+@router.post("/review-appeals", status_code=status.HTTP_201_CREATED)
+def appeal_excluded_reviews(
+    body: ReviewAppealIn,
+    key: IdempotencyKeyDep,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+) -> dict[str, Any]:
+    """The merchant contests reviews excluded as fake."""
+    if principal.subject != body.merchant and principal.role not in ("admin",):
+        raise Forbidden(f"only {body.merchant} may appeal the exclusion of its reviews")
+    appeal = reviews_service.appeal_exclusion(
+        session, clock, key, merchant=body.merchant, review_ids=body.review_ids, reason=body.reason
+    )
+    session.commit()
+    return appeal.as_dict()
+
+
+@router.get("/review-appeals/{appeal_id}")
+def get_review_appeal(
+    appeal_id: int, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    appeal = reviews_service.get_appeal(session, appeal_id)
+    if not is_staff(principal) and principal.subject != appeal.merchant:
+        raise Forbidden(f"review appeal {appeal_id} is {appeal.merchant}'s")
+    return appeal.as_dict()
+
+
+@router.post("/review-appeals/{appeal_id}/decision")
+def decide_review_appeal(
+    appeal_id: int,
+    body: ReviewAppealDecisionIn,
+    session: SessionDep,
+    clock: ClockDep,
+    reviewer: ReviewerDep,
+) -> dict[str, Any]:
+    """A named reviewer decides; reinstated reviews count again in the honest rating."""
+    appeal = reviews_service.decide_appeal(
+        session,
+        clock,
+        appeal_id,
+        decided_by=reviewer.actor,
+        reinstate=body.reinstate,
+        reason=body.reason,
+    )
+    session.commit()
+    return appeal.as_dict()

@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
-from xinren.catalog.tables import reviews
+from xinren.catalog.tables import review_appeals, reviews
 from xinren.clock import Clock
-from xinren.errors import IdempotencyKeyReused, ValidationFailed
+from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.orders.tables import orders
 
@@ -97,9 +98,189 @@ def of_merchant(session: Session, merchant: str) -> list[Any]:
     )
 
 
-def exclude(session: Session, ids: Sequence[int], excluded: bool = True) -> None:
-    """Judged fake (or, on appeal, reinstated)."""
+def exclude(session: Session, ids: Sequence[int]) -> None:
+    """Judged fake: kept, but no longer counted. A review reinstated on appeal stays counted."""
     if ids:
         session.execute(
-            update(reviews).where(reviews.c.id.in_(list(ids))).values(excluded=excluded)
+            update(reviews)
+            .where(reviews.c.id.in_(list(ids)), reviews.c.reinstated.is_(False))
+            .values(excluded=True)
         )
+
+
+# --- a merchant's appeal against reviews excluded as fake ---
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAppeal:
+    id: int
+    merchant: str
+    review_ids: tuple[int, ...]
+    reason: str
+    status: str  # open | upheld | reinstated | partly
+    filed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reinstated_ids: tuple[int, ...]
+    decision_reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "merchant": self.merchant,
+            "review_ids": list(self.review_ids),
+            "reason": self.reason,
+            "status": self.status,
+            "filed_at": self.filed_at.isoformat(),
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "reinstated_ids": list(self.reinstated_ids),
+            "decision_reason": self.decision_reason,
+        }
+
+
+def _appeal(row: Any) -> ReviewAppeal:
+    return ReviewAppeal(
+        row.id,
+        row.merchant,
+        tuple(row.review_ids),
+        row.reason,
+        row.status,
+        row.filed_at,
+        row.decided_by,
+        row.decided_at,
+        tuple(row.reinstated_ids or ()),
+        row.decision_reason,
+    )
+
+
+def get_appeal(session: Session, appeal_id: int) -> ReviewAppeal:
+    row = session.execute(select(review_appeals).where(review_appeals.c.id == appeal_id)).first()
+    if row is None:
+        raise NotFound(f"no review appeal {appeal_id}", field="appeal_id")
+    return _appeal(row)
+
+
+def appeal_exclusion(
+    session: Session,
+    clock: Clock,
+    key: str,
+    *,
+    merchant: str,
+    review_ids: Sequence[int],
+    reason: str,
+) -> ReviewAppeal:
+    """The merchant contests reviews excluded as fake; a named reviewer decides."""
+    check_idempotency_key(key)
+    ids = sorted(set(review_ids))
+    if not ids or len(ids) > 1000:
+        raise ValidationFailed("review_ids names 1 to 1,000 reviews", field="review_ids")
+    if not reason.strip() or len(reason) > 4000:
+        raise ValidationFailed("reason is 1 to 4,000 characters", field="reason")
+    done = session.execute(
+        select(review_appeals).where(review_appeals.c.idempotency_key == key)
+    ).first()
+    if done is not None:
+        if done.merchant != merchant or sorted(done.review_ids) != ids:
+            raise IdempotencyKeyReused(
+                f"key {key!r} filed appeal {done.id} about other reviews", field="idempotency_key"
+            )
+        return _appeal(done)
+    found = {r.id: r for r in session.execute(select(reviews).where(reviews.c.id.in_(ids))).all()}
+    for i in ids:
+        r = found.get(i)
+        if r is None:
+            raise NotFound(f"no review {i}", field="review_ids")
+        if r.merchant != merchant:
+            raise Forbidden(f"review {i} is not about {merchant}")
+        if not r.excluded:
+            raise Conflict(f"review {i} is not excluded: it already counts", field="review_ids")
+    pending = session.execute(
+        select(review_appeals.c.id, review_appeals.c.review_ids).where(
+            review_appeals.c.merchant == merchant, review_appeals.c.status == "open"
+        )
+    ).all()
+    for p in pending:
+        if set(p.review_ids) & set(ids):
+            raise Conflict(
+                f"appeal {p.id} already contests some of these reviews; wait for its decision",
+                field="review_ids",
+            )
+    appeal_id = session.execute(
+        review_appeals.insert().returning(review_appeals.c.id),
+        dict(
+            idempotency_key=key,
+            merchant=merchant,
+            review_ids=ids,
+            reason=reason,
+            status="open",
+            filed_at=clock.now(),
+        ),
+    ).scalar_one()
+    events.append(
+        session,
+        clock,
+        "review_appeal.filed",
+        merchant,
+        {"appeal": appeal_id, "reviews": len(ids)},
+    )
+    return get_appeal(session, appeal_id)
+
+
+def decide_appeal(
+    session: Session,
+    clock: Clock,
+    appeal_id: int,
+    *,
+    decided_by: str,
+    reinstate: Sequence[int],
+    reason: str,
+) -> ReviewAppeal:
+    """A named person decides: the reviews reinstated count again, and detection may not
+    exclude them again; the rest stay excluded. Deciding twice is refused."""
+    if not decided_by.startswith("reviewer:") and not decided_by.startswith("admin:"):
+        raise ValidationFailed(
+            "decided_by names the person, e.g. 'reviewer:li' (never automation)",
+            field="decided_by",
+        )
+    if not reason.strip() or len(reason) > 4000:
+        raise ValidationFailed("reason is 1 to 4,000 characters", field="reason")
+    row = session.execute(
+        select(review_appeals).where(review_appeals.c.id == appeal_id).with_for_update()
+    ).first()
+    if row is None:
+        raise NotFound(f"no review appeal {appeal_id}", field="appeal_id")
+    if row.status != "open":
+        raise Conflict(f"review appeal {appeal_id} was decided ({row.status})", field="appeal_id")
+    back = sorted(set(reinstate))
+    stray = set(back) - set(row.review_ids)
+    if stray:
+        raise ValidationFailed(
+            f"reviews {sorted(stray)} are not in appeal {appeal_id}", field="reinstate"
+        )
+    status = (
+        "upheld" if not back else "reinstated" if len(back) == len(row.review_ids) else "partly"
+    )
+    if back:
+        session.execute(
+            update(reviews).where(reviews.c.id.in_(back)).values(excluded=False, reinstated=True)
+        )
+    session.execute(
+        update(review_appeals)
+        .where(review_appeals.c.id == appeal_id)
+        .values(
+            status=status,
+            decided_by=decided_by,
+            decided_at=clock.now(),
+            reinstated_ids=back,
+            decision_reason=reason,
+        )
+    )
+    events.append(
+        session,
+        clock,
+        "review_appeal.decided",
+        row.merchant,
+        {"appeal": appeal_id, "status": status, "reinstated": len(back)},
+    )
+    return get_appeal(session, appeal_id)

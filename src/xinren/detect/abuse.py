@@ -16,7 +16,8 @@ class BuyerRecord:
     complaints_unfounded: int
     notices_unfounded: int
     complained_soon_after_delivery: int  # complaints filed within a day of delivery
-    shared_identifiers: int  # devices, addresses or payment accounts shared with flagged accounts
+    shared_with_flagged: int  # flagged accounts sharing a device, address or payment account
+    shared_with_others: int = 0  # any other accounts sharing one (a farm of accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,14 @@ def score(r: BuyerRecord) -> AbuseScore:
         * (r.complained_soon_after_delivery / orders)
         * min(orders, 10)
         / 3,
-        "identifiers shared with flagged accounts": 1.0 * r.shared_identifiers,
+        "identifiers shared with flagged accounts": 1.0 * r.shared_with_flagged,
+        "identifiers shared with other accounts": 0.25 * min(r.shared_with_others, 8),
     }
     z = sum(terms.values()) - 3.0
     s = 1.0 / (1.0 + math.exp(-z))
     reasons = tuple(k for k, v in sorted(terms.items(), key=lambda kv: -kv[1]) if v >= 0.5)
-    return AbuseScore(s, max(0.1, 1.0 - s), reasons)
+    return AbuseScore(s, max(MIN_WEIGHT, 1.0 - s), reasons)
+
+
+MIN_WEIGHT = 0.1  # nobody's word counts for nothing: a reviewer still reads it
+FLAG_AT = 0.8  # from this score the account is flagged to reviewers under the abuse rules

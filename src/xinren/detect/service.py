@@ -59,6 +59,8 @@ def rate_merchant(session: Session, clock: Clock, merchant: str) -> HonestRating
         if (members & mine).any():
             count += 1
             in_block |= members & mine
+    # reviews a person reinstated on the merchant's appeal count again, whatever the graph says
+    in_block &= ~np.array([bool(row.reinstated) for row in rows])
     category_mean = float(r.rating[~in_block].mean()) if (~in_block).any() else 3.0
     result = honest(r.rating[mine], suspicion[mine], in_block[mine], count, category_mean)
     fake_ids = [rows[i].id for i in np.flatnonzero(in_block)]
@@ -182,8 +184,17 @@ def check_listing(
     return verdict
 
 
-def add_official_image(session: Session, clock: Clock, brand_id: int, pdq_hex: str) -> None:
+def add_official_image(session: Session, clock: Clock, brand_id: int, pdq_hex: str) -> bool:
+    """Record a protected brand's official image by its PDQ hash; True if it was new."""
     catalog.get_brand(session, brand_id)
+    known = session.execute(
+        select(brand_images.c.id).where(
+            brand_images.c.brand_id == brand_id, brand_images.c.pdq == pdq_hex
+        )
+    ).first()
+    if known is not None:
+        return False
     session.execute(
         brand_images.insert(), dict(brand_id=brand_id, pdq=pdq_hex, created_at=clock.now())
     )
+    return True

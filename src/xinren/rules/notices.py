@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import listings
 from xinren.clock import Clock
+from xinren.detect import buyers
 from xinren.errors import (
     ConcurrentRequest,
     Conflict,
@@ -63,6 +64,7 @@ class Notice:
     reason: str | None
     violation_id: int | None
     replayed: bool = False
+    weight: float = 1.0  # how much the reporter's word counts, from its abuse score when filed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class Notice:
             "category": self.category,
             "text": self.text,
             "trusted": self.trusted,
+            "weight": round(self.weight, 3),
             "status": self.status,
             "created_at": self.created_at.isoformat(),
             "decided_by": self.decided_by,
@@ -93,6 +96,7 @@ class ReporterRecord:
     suspended_until: datetime | None  # in the past once the suspension ended
     trusted: bool
     founded_against: tuple[Notice, ...] = field(default=())
+    abuse: dict[str, Any] = field(default_factory=dict)  # the abuse score, its inputs, reasons
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +108,7 @@ class ReporterRecord:
             "suspended_until": self.suspended_until.isoformat() if self.suspended_until else None,
             "trusted": self.trusted,
             "founded_against": [n.as_dict() for n in self.founded_against],
+            "abuse": self.abuse,
         }
 
 
@@ -122,6 +127,7 @@ def _notice(row: Any, replayed: bool = False) -> Notice:
         row.reason,
         row.violation_id,
         replayed,
+        float(row.weight),
     )
 
 
@@ -239,6 +245,7 @@ def file_notice(
     now = clock.now()
     row = _reporter_row(session, reporter)
     trusted = bool(row is not None and row.trusted)
+    weight = 1.0 if trusted else buyers.weigh(session, clock, reporter)
     status, reason, decided_at = OPEN, None, None
     if row is not None and row.suspended_until is not None and row.suspended_until > now:
         status, decided_at = NOT_PROCESSED, now
@@ -255,6 +262,7 @@ def file_notice(
                     **fields,
                     idempotency_key=key,
                     trusted=trusted,
+                    weight=weight,
                     status=status,
                     created_at=now,
                     decided_at=decided_at,
@@ -277,6 +285,7 @@ def file_notice(
             "target": target,
             "category": category,
             "trusted": trusted,
+            "weight": round(weight, 3),
             "status": status,
         },
     )
@@ -291,13 +300,14 @@ def get(session: Session, notice_id: int) -> Notice:
 
 
 def queue(session: Session, *, limit: int = 50) -> list[Notice]:
-    """Open notices to decide: trusted flaggers' first (Art. 22), then the oldest."""
+    """Open notices to decide: trusted flaggers' first (Art. 22), then by the weight of the
+    reporter's word (an abusive reporter's notices wait behind honest ones), then the oldest."""
     if not 1 <= limit <= 500:
         raise ValidationFailed("limit is between 1 and 500", field="limit")
     rows = session.execute(
         select(notices)
         .where(notices.c.status == OPEN)
-        .order_by(notices.c.trusted.desc(), notices.c.id)
+        .order_by(notices.c.trusted.desc(), notices.c.weight.desc(), notices.c.id)
         .limit(limit)
     )
     return [_notice(r) for r in rows]
@@ -484,6 +494,7 @@ def record(session: Session, clock: Clock, ref: str) -> ReporterRecord:
         suspended_until,
         bool(row is not None and row.trusted),
         tuple(_against(session, ref)),
+        buyers.explain(session, ref),
     )
 
 

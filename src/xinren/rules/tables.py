@@ -9,12 +9,14 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
     Text,
+    text,
 )
 
 from xinren.schema import Id, UtcDateTime, metadata
@@ -93,6 +95,8 @@ notices = Table(
     Column("category", String(40), nullable=False),
     Column("text", Text, nullable=False),
     Column("trusted", Boolean, nullable=False),
+    # how much the reporter's word counts (1 = fully), from its abuse score when filed
+    Column("weight", Float, nullable=False, server_default=text("1.0")),
     Column("status", String(24), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("decided_by", String(100), nullable=True),

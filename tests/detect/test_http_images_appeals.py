@@ -1,0 +1,177 @@
+"""Over HTTP: a brand's official images feed the gate; a merchant appeals excluded reviews."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from xinren.access import service as access
+from xinren.api.app import create_app
+from xinren.catalog import reviews as catalog_reviews
+from xinren.catalog import service as catalog
+from xinren.clock import FakeClock
+from xinren.liability import cases
+from xinren.parties import samples
+from xinren.provenance.store import FileStore
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2026, 7, 20, tzinfo=UTC))
+
+
+def png(seed: int, scale: float = 1.0) -> bytes:
+    rng = np.random.default_rng(seed)
+    pixels = gaussian_filter(rng.random((240, 320, 3)) * 255, (6, 6, 0)) * scale
+    out = io.BytesIO()
+    Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(client, key, content, issuer, subject):
+    r = client.post(
+        "/v1/documents",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "image/png"},
+        content=content,
+        params={"doc_type": "screenshot", "issuer": issuer, "subject": subject},
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["sha256"]
+
+
+def test_official_images_block_a_copy_from_an_unauthorized_seller(factory, clock, tmp_path):
+    store = FileStore(tmp_path / "d")
+    with factory() as s:
+        case = cases.phone_case(s, clock, store, "im")
+        samples.verified(s, clock, "merchant:grey")
+        owner = access.create_key(s, clock, "brand_owner", subject=case.refs["owner"])[1]
+        grey = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
+        listing = catalog.get_listing(s, catalog.list_listings(s, merchant=case.refs["shop"])[0].id)
+        brand = catalog.get_product(s, listing.product_id).brand_id
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory, store=store))
+    official = upload(client, owner, png(1), case.refs["owner"], f"brand:{brand}")
+    r = client.post(
+        f"/v1/catalog/brands/{brand}/images",
+        headers={"Authorization": f"Bearer {owner}"},
+        json={"document": official},
+    )
+    assert r.status_code == 201 and r.json()["added"] is True and len(r.json()["pdq"]) == 64
+    again = client.post(
+        f"/v1/catalog/brands/{brand}/images",
+        headers={"Authorization": f"Bearer {owner}"},
+        json={"document": official},
+    )
+    assert again.json()["added"] is False
+    stolen = client.post(  # another party may not add images to the brand
+        f"/v1/catalog/brands/{brand}/images",
+        headers={"Authorization": f"Bearer {grey}"},
+        json={"document": official},
+    )
+    assert stolen.status_code == 403
+
+    copy = upload(client, grey, png(1, scale=0.85), "merchant:grey", "listing:new")
+    own = upload(client, grey, png(7), "merchant:grey", "listing:new")
+    text = upload(client, grey, b"not an image", "merchant:grey", "listing:new")
+
+    def listing_with(images: list[str], key: str):
+        return client.post(
+            "/v1/catalog/listings",
+            headers={"Authorization": f"Bearer {grey}", "Idempotency-Key": key},
+            json={
+                "merchant": "merchant:grey",
+                "product_id": listing.product_id,
+                "batch_ids": [case.batch_id],
+                "title": "P50 phone",
+                "price": 199_900,
+                "currency": "CNY",
+                "images": images,
+            },
+        )
+
+    blocked = listing_with([own, copy], "l1")
+    assert blocked.status_code == 409
+    assert any("PDQ distance" in x for x in blocked.json()["reasons"])
+    without = listing_with([own], "l2")
+    assert not any("PDQ" in x for x in without.json().get("reasons", []))
+    bad = listing_with([text], "l3")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "images"
+    assert listing_with(["f" * 64], "l4").status_code == 404
+    assert listing_with([official], "l5").status_code == 403  # not grey's document
+    assert listing_with(["nothex"], "l6").status_code == 422
+
+
+def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
+    factory, clock, tmp_path
+):
+    with factory() as s:
+        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "ra")
+        shop = case.refs["shop"]
+        listing = catalog.list_listings(s, merchant=shop)[0].id
+        now = clock.now()
+        items = [
+            catalog_reviews.ReviewIn(
+                f"h{i}", f"buyer:h{i}", listing, 3 + i % 3, "ok", now - timedelta(days=i + 1)
+            )
+            for i in range(40)
+        ] + [
+            catalog_reviews.ReviewIn(
+                f"f{n}", f"buyer:farm{n % 20}", listing, 5, "great", now - timedelta(hours=n)
+            )
+            for n in range(200)
+        ]
+        catalog_reviews.add_many(s, clock, items)
+        merchant = access.create_key(s, clock, "merchant", subject=shop)[1]
+        other = access.create_key(s, clock, "merchant", subject="merchant:other")[1]
+        reviewer = access.create_key(s, clock, "reviewer", subject="reviewer:li")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    mine = {"Authorization": f"Bearer {merchant}"}
+    before = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
+    excluded = client.get(
+        f"/v1/catalog/merchants/{shop}/reviews", headers=mine, params={"excluded": True}
+    ).json()
+    assert len(excluded) == 200 and all(r["excluded"] for r in excluded)
+    assert (
+        client.get(
+            f"/v1/catalog/merchants/{shop}/reviews", headers={"Authorization": f"Bearer {other}"}
+        ).status_code
+        == 403
+    )
+    ids = [r["id"] for r in excluded[:10]]
+    body = {"merchant": shop, "review_ids": ids, "reason": "regular customers"}
+    r = client.post(
+        "/v1/catalog/review-appeals", headers=mine | {"Idempotency-Key": "ap1"}, json=body
+    )
+    assert r.status_code == 201 and r.json()["status"] == "open"
+    appeal = r.json()["id"]
+    forged = client.post(
+        "/v1/catalog/review-appeals",
+        headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "ap2"},
+        json=body,
+    )
+    assert forged.status_code == 403
+    by_merchant = client.post(  # the merchant cannot decide its own appeal
+        f"/v1/catalog/review-appeals/{appeal}/decision",
+        headers=mine,
+        json={"reinstate": ids, "reason": "mine"},
+    )
+    assert by_merchant.status_code == 403
+    decided = client.post(
+        f"/v1/catalog/review-appeals/{appeal}/decision",
+        headers={"Authorization": f"Bearer {reviewer}"},
+        json={"reinstate": ids, "reason": "their orders were delivered and kept"},
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "reinstated"
+    assert decided.json()["decided_by"] == "reviewer:li"
+    assert client.get(f"/v1/catalog/review-appeals/{appeal}", headers=mine).json()["status"] == (
+        "reinstated"
+    )
+    after = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
+    assert after["honest"] > before["honest"] and "190 reviews" in after["explanation"]
