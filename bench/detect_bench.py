@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from xinren.detect import evaluate, fraudar, gate, planted, reviews, unsupervised
+from xinren.detect import evaluate, fraudar, gate, planted, rev2, reviews, supervised, unsupervised
 
 UGFRAUD = """
 import sys, time, numpy as np
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, fn in (
             ("unsupervised score", lambda: unsupervised.scores(r)),
             ("FRAUDAR, 1 block", lambda: fraudar.detect(r.user, r.product, blocks=1)),
+            ("REV2", lambda: rev2.rev2(r.user, r.product, r.rating)),
             ("full evaluation incl. supervised training", lambda: evaluate.evaluate(r)),
         ):
             took, peak, _ = measure(fn)
@@ -94,8 +95,20 @@ def main(argv: list[str] | None = None) -> int:
             f"planted {len(g.users):,} edges: FRAUDAR {took:.2f} s, peak {peak:.1f} MiB, "
             f"farm users precision {precision:.2f} recall {recall:.2f}"
         )
-        took_u, peak_u, _ = measure(partial(unsupervised.scores, _as_reviews(g)))
-        print(f"  unsupervised score {took_u:.2f} s, peak {peak_u:.1f} MiB")
+        r = g.as_reviews()
+        model = supervised.train(planted.generate(min(size, 200_000), seed=1).as_reviews())
+        for name, fn in (
+            ("unsupervised score", partial(unsupervised.scores, r)),
+            ("REV2", partial(rev2.rev2, r.user, r.product, r.rating)),
+            ("supervised scoring", partial(supervised.predict, model, r)),
+        ):
+            took_x, peak_x, _ = measure(fn)
+            print(f"  {name:20} {took_x:6.2f} s, peak {peak_x:7.1f} MiB")
+        for f in evaluate.on_planted(r, model):
+            print(
+                f"  {f.method:36} {f.level:8} precision {f.precision:.2f} "
+                f"recall {f.recall:.2f} ({f.flagged:,} flagged)"
+            )
         if args.ugfraud_python:
             theirs = ugfraud_seconds(args.ugfraud_python, g.users, g.products)
             if theirs is not None:
@@ -147,14 +160,6 @@ def gate_latency(checks: int = 5_000) -> None:
         f"gate: {checks:,} listings against 50 brands and 2,000 interceptions: "
         f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, "
         f"max {ms.max():.2f} ms"
-    )
-
-
-def _as_reviews(g: planted.Planted) -> reviews.Reviews:
-    users, user = np.unique(g.users, return_inverse=True)
-    products, product = np.unique(g.products, return_inverse=True)
-    return reviews.Reviews(
-        user, product, g.ratings, g.days, g.fake, users.astype(str), products.astype(str)
     )
 
 

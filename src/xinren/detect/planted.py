@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from xinren.detect.reviews import Reviews
+
 
 @dataclass(frozen=True)
 class Planted:
@@ -20,6 +22,20 @@ class Planted:
     fake: NDArray[np.bool_]
     farm_users: NDArray[np.int64]
     farm_products: NDArray[np.int64]
+
+    def as_reviews(self) -> Reviews:
+        """The planted graph as review arrays, with its labels."""
+        users, user = np.unique(self.users, return_inverse=True)
+        products, product = np.unique(self.products, return_inverse=True)
+        return Reviews(
+            user.astype(np.int64),
+            product.astype(np.int64),
+            self.ratings,
+            self.days,
+            self.fake,
+            users.astype(str),
+            products.astype(str),
+        )
 
     def write(self, path: Path) -> None:
         start = np.datetime64("2024-01-01")
@@ -39,9 +55,11 @@ def generate(
     farm_density: float = 0.8,
     one_off: float = 0.02,
     camouflage: int = 5,
+    bursts: int = 3,
+    burst_size: int = 40,
 ) -> Planted:
-    """About `edges` reviews; the farm's reviews, its camouflage and the one-off fakes are
-    labelled fake."""
+    """About `edges` reviews; the farm's reviews, its camouflage, the one-off fakes and the
+    bursts (new accounts each rating one product 5 stars within two days) are labelled fake."""
     rng = np.random.default_rng(seed)
     n_users, n_products = max(edges // 8, farm_users * 2), max(edges // 50, farm_products * 2)
     honest = edges
@@ -63,21 +81,34 @@ def generate(
     k = int(edges * one_off)
     oo_u = np.arange(n_users + farm_users, n_users + farm_users + k)
     oo_p = rng.integers(0, n_products, k)
-    parts_u = [users, block_u, cam_u, oo_u]
-    parts_p = [products, block_p, cam_p.astype(np.int64), oo_p]
+    # bursts: a crowd of new accounts lifts one product within two days
+    b_first = n_users + farm_users + k
+    bu_u = np.arange(b_first, b_first + bursts * burst_size)
+    bu_p = np.repeat(rng.choice(n_products, bursts, replace=False), burst_size)
+    bu_d = np.repeat(rng.integers(0, 698, bursts), burst_size) + rng.integers(0, 2, len(bu_u))
+    parts_u = [users, block_u, cam_u, oo_u, bu_u]
+    parts_p = [products, block_p, cam_p.astype(np.int64), oo_p, bu_p.astype(np.int64)]
     parts_r = [
         ratings,
         np.full(len(block_u), 5.0),
         np.full(len(cam_u), 4.0),
         rng.choice([1.0, 5.0], k),
+        np.full(len(bu_u), 5.0),
     ]
     parts_d = [
         days,
         rng.integers(600, 610, len(block_u)),
         rng.integers(0, 700, len(cam_u)),
         rng.integers(0, 700, k),
+        bu_d,
     ]
-    parts_f = [fake, np.ones(len(block_u), bool), np.ones(len(cam_u), bool), np.ones(k, bool)]
+    parts_f = [
+        fake,
+        np.ones(len(block_u), bool),
+        np.ones(len(cam_u), bool),
+        np.ones(k, bool),
+        np.ones(len(bu_u), bool),
+    ]
     return Planted(
         np.concatenate(parts_u).astype(np.int64),
         np.concatenate(parts_p).astype(np.int64),
