@@ -47,3 +47,27 @@ def test_abuse_score_weights_a_serial_complainer_down():
 def test_planted_generator_is_reproducible():
     a, b = planted.generate(2_000, seed=9), planted.generate(2_000, seed=9)
     assert (a.users == b.users).all() and (a.fake == b.fake).all()
+
+
+def test_near_duplicate_texts_are_features_of_the_supervised_model():
+    from xinren.detect import features, supervised
+
+    g = planted.generate(5_000, seed=8)
+    r = g.as_reviews()
+    rng = np.random.default_rng(0)
+    words = ["tea", "fresh", "leaf", "brew", "taste", "aroma", "green", "cup", "smooth", "bitter"]
+    texts = tuple(
+        "amazing tea best seller five stars genuine product fast delivery"
+        if bad
+        else " ".join(rng.choice(words, 12))
+        for bad in r.fake
+    )
+    with_texts = reviews.Reviews(
+        r.user, r.product, r.rating, r.day, r.fake, r.user_ids, r.product_ids, texts
+    )
+    x, names = features.review_features(with_texts)
+    near = x[:, names.index("near_duplicate_texts")]
+    assert near[r.fake].min() > 100 and np.median(near[~r.fake]) < 5
+    assert not features.review_features(r)[0][:, names.index("near_duplicate_texts")].any()
+    model = supervised.train(with_texts)
+    assert model.n_features_in_ == len(names)

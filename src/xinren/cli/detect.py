@@ -117,9 +117,10 @@ def planted_(
         r = g.as_reviews()
         figures = evaluate.on_planted(r, model)
         progress.advance(task)
+    fake = g.fake
     table = Table(
-        title=f"planted: {len(r):,} reviews, {int(r.fake.sum()):,} fake "
-        f"({r.fake.mean():.1%}), seed {seed}"
+        title=f"planted: {len(r):,} reviews, {int(fake.sum()):,} fake "
+        f"({fake.mean():.1%}), seed {seed}"
     )
     for column in ("method", "level", "precision", "recall", "flagged", "seconds"):
         table.add_column(column)

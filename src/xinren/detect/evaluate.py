@@ -122,6 +122,7 @@ def on_planted(r: Reviews, model: object | None = None) -> list[Flagged]:
     from xinren.detect import fraudar, rev2
 
     assert r.fake is not None, "evaluation needs labels"
+    fake = r.fake
     users = _user_labels(r)
     out: list[Flagged] = []
 
@@ -129,7 +130,7 @@ def on_planted(r: Reviews, model: object | None = None) -> list[Flagged]:
         user_flags = np.zeros(r.n_users, dtype=bool)
         np.logical_or.at(user_flags, r.user, review_flags)
         for level, flags, truth in (
-            ("review", review_flags, r.fake),
+            ("review", review_flags, fake),
             ("reviewer", user_flags, users),
         ):
             p, rc = _pr(flags, truth)

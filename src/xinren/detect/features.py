@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xinren.detect.reviews import Reviews
+from xinren.detect.text import near_duplicates
 
 Array = NDArray[np.float64]
 
@@ -26,8 +27,9 @@ def _group_rank(keys: NDArray[np.int64], days: NDArray[np.int64]) -> Array:
     return out
 
 
-def review_features(r: Reviews) -> tuple[Array, list[str]]:
-    """Feature matrix (one row per review) and its column names."""
+def review_features(r: Reviews, *, with_texts: bool = True) -> tuple[Array, list[str]]:
+    """Feature matrix (one row per review) and its column names; `with_texts=False` skips the
+    MinHash near-duplicate search (its columns are then 0) for callers that do not use it."""
     n_u = np.bincount(r.user, minlength=r.n_users).astype(float)
     n_p = np.bincount(r.product, minlength=r.n_products).astype(float)
     sum_p = np.bincount(r.product, r.rating, minlength=r.n_products)
@@ -50,6 +52,12 @@ def review_features(r: Reviews) -> tuple[Array, list[str]]:
     sq = np.bincount(r.product, r.rating**2, minlength=r.n_products) / np.maximum(n_p, 1)
     spread = np.sqrt(np.maximum(sq - (sum_p / np.maximum(n_p, 1)) ** 2, 0))[r.product]
     rank = _group_rank(r.product, r.day)
+    # how many other reviews say nearly the same thing (farms reuse their words); 0 without texts
+    near = (
+        np.zeros(len(r))
+        if r.texts is None or not with_texts
+        else np.minimum(near_duplicates(r.texts), 1000).astype(float)
+    )
     columns = {
         "user_reviews": n_u[r.user],
         "user_span_days": span,
@@ -67,5 +75,7 @@ def review_features(r: Reviews) -> tuple[Array, list[str]]:
         "position_on_product": rank,
         "relative_position": rank / np.maximum(cnt - 1, 1),
         "product_mean": loo,
+        "near_duplicate_texts": near,
+        "user_near_duplicates": _per_user(r, near)[r.user],
     }
     return np.column_stack(list(columns.values())), list(columns)

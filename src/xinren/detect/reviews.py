@@ -27,6 +27,7 @@ class Reviews:
     fake: NDArray[np.bool_] | None  # from the label, where the file has one
     user_ids: NDArray[np.str_]
     product_ids: NDArray[np.str_]
+    texts: tuple[str, ...] | None = None  # the review texts, where known (not in YelpChi)
 
     def __len__(self) -> int:
         return len(self.rating)

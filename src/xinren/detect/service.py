@@ -35,6 +35,7 @@ def _arrays(rows: list[Any]) -> Reviews:
         None,
         buyers.astype(str),
         items.astype(str),
+        tuple(r.text for r in rows),
     )
 
 

@@ -15,7 +15,7 @@ from xinren.detect.features import review_features
 from xinren.detect.reviews import Reviews
 from xinren.errors import ValidationFailed
 
-FORMAT = "xinren-review-model/1"
+FORMAT = "xinren-review-model/2"  # /2: near-duplicate text features
 
 
 def train(r: Reviews, rows: NDArray[np.int64] | None = None) -> HistGradientBoostingClassifier:

@@ -26,7 +26,7 @@ WEIGHTS = {
 
 def scores(r: Reviews) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(review_score, user_score), each in [0, 1], higher = more suspicious."""
-    x, names = review_features(r)
+    x, names = review_features(r, with_texts=False)
     total = np.zeros(len(r))
     for name, weight in WEIGHTS.items():
         column = x[:, names.index(name)]
