@@ -166,3 +166,25 @@ def test_decisions_queue_and_abusive_reporter_over_http(client, keys, clock):
     assert sixth["status"] == "not_processed" and record["suspended_until"] in sixth["reason"]
     clock.advance(timedelta(days=30))
     assert report(client, keys["troll"], "t6").json()["status"] == "open"
+
+
+def test_identifiers_recorded_by_the_platform_lower_a_reporters_weight(client, keys):
+    for i in range(3):  # the troll is warned for three manifestly unfounded notices
+        n = report(client, keys["troll"], f"t{i}").json()
+        decision(client, keys["reviewer"], n["id"], f"d{i}")
+    path = "/v1/reporters/buyer:other/identifiers"
+    body = {"kind": "device", "value": "iPhone 15 / IMEI 35-209900-176148-1"}
+    assert call(client, keys["buyer"], "POST", path, json=body).status_code == 403
+    bad = call(client, keys["platform"], "POST", path, json={"kind": "email", "value": "x"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+    before = report(client, keys["buyer"], "b1").json()["weight"]
+    shared = call(
+        client, keys["platform"], "POST", "/v1/reporters/buyer:troll/identifiers", json=body
+    )
+    assert shared.status_code == 200 and shared.json()["added"] is True
+    mine = call(client, keys["platform"], "POST", path, json=body).json()
+    assert mine["abuse"]["record"]["shared_with_flagged"] == 1
+    after = report(client, keys["buyer"], "b2").json()["weight"]
+    assert after < before
+    record = call(client, keys["buyer"], "GET", "/v1/reporters/buyer:other").json()
+    assert "identifiers shared with flagged accounts" in record["abuse"]["reasons"]

@@ -20,6 +20,7 @@ from xinren.api.deps import (
     is_staff,
 )
 from xinren.api.idempotency import once
+from xinren.detect import buyers
 from xinren.errors import Forbidden
 from xinren.rules import notices as service
 
@@ -39,6 +40,12 @@ class DecisionIn(BaseModel):
     outcome: str
     reason: str = ""  # the service says what is missing, naming the field
     violation_id: int | None = None
+
+
+class IdentifierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str  # device | address | payment_account
+    value: str
 
 
 class TrustedIn(BaseModel):
@@ -131,3 +138,20 @@ def set_trusted(
     found = service.set_trusted(session, clock, ref, body.trusted, decided_by=principal.actor)
     session.commit()
     return found.as_dict()
+
+
+@reporters_router.post("/{ref}/identifiers")
+def add_identifier(
+    ref: str, body: IdentifierIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """The platform's checkout and account back ends record the devices, addresses and payment
+    accounts an account uses (kept as digests); accounts sharing them with flagged accounts
+    weigh less when they complain or report."""
+    if principal.role not in ("admin", "platform"):
+        raise Forbidden("identifiers are recorded by the platform back end (role platform)")
+    service.check_ref(ref)
+    added = buyers.add_identifier(session, clock, ref, body.kind, body.value)
+    session.commit()
+    return {"account": ref, "kind": body.kind, "added": added} | {
+        "abuse": buyers.explain(session, ref)
+    }
