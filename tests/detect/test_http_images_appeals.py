@@ -175,3 +175,54 @@ def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
     )
     after = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
     assert after["honest"] > before["honest"] and "190 reviews" in after["explanation"]
+
+
+def test_a_changed_listing_passes_the_gate_again_and_listings_have_honest_ratings(
+    factory, clock, tmp_path
+):
+    from xinren.events import service as events
+
+    with factory() as s:
+        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "ch")
+        shop = case.refs["shop"]
+        listing = catalog.list_listings(s, merchant=shop)[0]
+        samples.verified(s, clock, "merchant:grey")
+        mine = access.create_key(s, clock, "merchant", subject=shop)[1]
+        grey = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
+        now = clock.now()
+        catalog_reviews.add_many(
+            s,
+            clock,
+            [
+                catalog_reviews.ReviewIn(
+                    f"r{i}", f"buyer:r{i}", listing.id, 4, "ok", now - timedelta(days=i + 1)
+                )
+                for i in range(12)
+            ],
+        )
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    auth = {"Authorization": f"Bearer {mine}"}
+    path = f"/v1/catalog/listings/{listing.id}"
+    ok = client.patch(path, headers=auth, json={"price": listing.price - 100})
+    assert ok.status_code == 200 and ok.json()["price"] == listing.price - 100
+    blocked = client.patch(path, headers=auth, json={"price": 1_000})
+    assert blocked.status_code == 409 and "counterfeit gate" in blocked.json()["detail"]
+    assert client.get(path, headers=auth).json()["price"] == listing.price - 100
+    assert (
+        client.patch(
+            path, headers={"Authorization": f"Bearer {grey}"}, json={"title": "x"}
+        ).status_code
+        == 403
+    )
+    assert client.patch(path, headers=auth, json={"claims": {}}).status_code == 422
+    assert client.patch(path, headers=auth, json={"price": -5}).status_code == 422
+    with factory() as s:
+        changed = [e for e in events.read(s, limit=10_000) if e.topic == "listing.changed"]
+        intercepted = [e for e in events.read(s, limit=10_000) if e.topic == "listing.intercepted"]
+    assert len(intercepted) == 1  # the blocked price cut only: bad input is not an interception
+    assert changed[-1].payload["before"] == {"price": listing.price}
+    rating = client.get(f"{path}/rating", headers=auth).json()
+    assert rating["listing"] == listing.id and rating["reviews"] == 12 and rating["raw"] == 4.0
+    assert "from 12 reviews" in rating["explanation"]
+    assert client.get("/v1/catalog/listings/999999/rating", headers=auth).status_code == 404

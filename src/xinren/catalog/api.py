@@ -29,6 +29,7 @@ from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import pdq
 from xinren.detect import service as detect
+from xinren.detect.ratings import HonestRating
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.provenance import documents
 from xinren.provenance.api import StoreDep
@@ -39,6 +40,12 @@ router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+# checked before the gate runs: bad input is refused and never recorded as an interception
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+Price = Annotated[StrictInt, Field(gt=0, le=10**13)]
 
 
 class BrandIn(_In):
@@ -91,13 +98,19 @@ class ListingIn(_In):
     merchant: str
     product_id: StrictInt
     batch_ids: list[StrictInt]
-    title: str
-    price: StrictInt
+    title: Title
+    price: Price
     currency: str
     claims: dict[str, Value] = {}
     claim_text: str = ""
     # the listing's photos, uploaded first to /v1/documents: the gate compares their PDQ
     # hashes with protected brands' official images
+    images: Annotated[list[Sha256], Field(max_length=20)] = []
+
+
+class ListingChangeIn(_In):
+    title: Title | None = None
+    price: Price | None = None
     images: Annotated[list[Sha256], Field(max_length=20)] = []
 
 
@@ -109,9 +122,6 @@ class LiveSessionIn(_In):
     ends_at: AwareDatetime
     listing_ids: list[StrictInt] = []
     recording: str | None = None
-
-
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class OfficialImageIn(_In):
@@ -396,6 +406,51 @@ def list_listings(
     return [_json(x) for x in found]
 
 
+@router.patch("/listings/{listing_id}")
+def change_listing(
+    listing_id: int,
+    body: ListingChangeIn,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+) -> dict[str, Any]:
+    """Change a listing's title, price or photos; the counterfeit gate runs again first, so a
+    listing cannot pass the gate innocently and then turn into a fake."""
+    listing = service.get_listing(session, listing_id)
+    acting_for(principal, listing.merchant, "change listings")
+    verdict = detect.check_listing(
+        session,
+        clock,
+        merchant=listing.merchant,
+        title=listing.title if body.title is None else body.title,
+        text=listing.claim_text,
+        price=listing.price if body.price is None else body.price,
+        product_id=listing.product_id,
+        images=tuple(_image_hash(session, store, principal, d) for d in body.images),
+    )
+    if verdict.outcome == "block":
+        session.commit()  # the interception is kept; the listing is unchanged
+        raise Conflict(
+            "the change was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
+            field="listing",
+            reasons=list(verdict.reasons),
+        )
+    changed = service.change_listing(session, clock, listing_id, title=body.title, price=body.price)
+    session.commit()
+    return _json(changed)
+
+
+@router.get("/listings/{listing_id}/rating")
+def listing_rating(
+    listing_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> dict[str, object]:
+    """The listing's honest rating beside the raw one, with the explanation."""
+    rating = detect.rate_listing(session, clock, listing_id)
+    session.commit()  # reviews judged fake are marked, and the proposal is on the feed
+    return {"listing": listing_id} | _rating(rating)
+
+
 @router.get("/listings/{listing_id}")
 def get_listing(listing_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return _json(service.get_listing(session, listing_id))
@@ -490,12 +545,16 @@ def merchant_rating(
     """The merchant's honest rating beside the raw one, with the explanation."""
     rating = detect.rate_merchant(session, clock, merchant)
     session.commit()  # reviews judged fake are marked, and the proposal is on the feed
+    return {"merchant": merchant} | _rating(rating)
+
+
+def _rating(rating: HonestRating) -> dict[str, object]:
     return {
-        "merchant": merchant,
         "raw": round(rating.raw, 2),
         "reviews": rating.reviews,
         "honest": round(rating.robust, 2),
         "effective_reviews": round(rating.effective, 1),
+        "excluded_in_blocks": rating.discounted_in_blocks,
         "explanation": rating.explain(),
     }
 

@@ -574,6 +574,48 @@ def create_listing(
     return get_listing(session, listing_id)
 
 
+def change_listing(
+    session: Session,
+    clock: Clock,
+    listing_id: int,
+    *,
+    title: str | None = None,
+    price: int | None = None,
+) -> Listing:
+    """Change a listing's title or price (its claims are evidence buyers relied on: new
+    claims need a new listing). The old and new values go on the event feed."""
+    listing = get_listing(session, listing_id)
+    parties.require_verified(session, listing.merchant, "change listings", listing=True)
+    if listing.status != "active":
+        raise Conflict(f"listing {listing_id} is {listing.status}", field="listing_id")
+    changes: dict[str, Any] = {}
+    if title is not None and title != listing.title:
+        model.check_text(title, "title", 300)
+        changes["title"] = title
+    if price is not None and price != listing.price:
+        check_amount(price, "price", positive=True)
+        changes["price"] = price
+    if changes:
+        session.execute(
+            update(listings)
+            .where(listings.c.id == listing_id)
+            .values(**changes, updated_at=clock.now())
+        )
+        events.append(
+            session,
+            clock,
+            "listing.changed",
+            f"listing:{listing_id}",
+            {
+                "listing": listing_id,
+                "merchant": listing.merchant,
+                "before": {k: getattr(listing, k) for k in changes},
+                "after": changes,
+            },
+        )
+    return get_listing(session, listing_id)
+
+
 def set_listing_status(
     session: Session, clock: Clock, listing_id: int, status: str, *, reason: str
 ) -> Listing:

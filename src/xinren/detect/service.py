@@ -42,6 +42,15 @@ def _arrays(rows: list[Any]) -> Reviews:
 def rate_merchant(session: Session, clock: Clock, merchant: str) -> HonestRating:
     """The merchant's honest rating; reviews inside a coordinated block are excluded (kept,
     appealable) and a rating-manipulation violation is proposed with the block as evidence."""
+    return _rate(session, clock, merchant, None)
+
+
+def rate_listing(session: Session, clock: Clock, listing_id: int) -> HonestRating:
+    """One listing's honest rating, found the same way as its merchant's."""
+    return _rate(session, clock, catalog.get_listing(session, listing_id).merchant, listing_id)
+
+
+def _rate(session: Session, clock: Clock, merchant: str, listing_id: int | None) -> HonestRating:
     rows = list(session.execute(select(reviews).order_by(reviews.c.id)))
     if not rows:
         return HonestRating(0.0, 0, 0.0, 0.0, 0, 0)
@@ -63,7 +72,11 @@ def rate_merchant(session: Session, clock: Clock, merchant: str) -> HonestRating
     # reviews a person reinstated on the merchant's appeal count again, whatever the graph says
     in_block &= ~np.array([bool(row.reinstated) for row in rows])
     category_mean = float(r.rating[~in_block].mean()) if (~in_block).any() else 3.0
-    result = honest(r.rating[mine], suspicion[mine], in_block[mine], count, category_mean)
+    whole = honest(r.rating[mine], suspicion[mine], in_block[mine], count, category_mean)
+    result = whole
+    if listing_id is not None:
+        shown = mine & np.array([row.listing_id == listing_id for row in rows])
+        result = honest(r.rating[shown], suspicion[shown], in_block[shown], count, category_mean)
     fake_ids = [rows[i].id for i in np.flatnonzero(in_block)]
     newly = [rows[i].id for i in np.flatnonzero(in_block) if not rows[i].excluded]
     catalog_reviews.exclude(session, fake_ids)
@@ -78,7 +91,7 @@ def rate_merchant(session: Session, clock: Clock, merchant: str) -> HonestRating
                 "subject": merchant,
                 "source": "automated_detection",
                 "evidence": [f"review:{i}" for i in newly[:50]],
-                "facts": result.explain(),
+                "facts": whole.explain(),
             },
         )
     return result
