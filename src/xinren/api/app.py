@@ -94,6 +94,7 @@ def create_app(
     from xinren.provenance.api import documents_router
     from xinren.provenance.api import orders_router as trace_router
     from xinren.provenance.api import router as provenance_router
+    from xinren.report.api import router as report_router
     from xinren.rules.api import router as rules_router
     from xinren.rules.notices_api import reporters_router
     from xinren.rules.notices_api import router as notices_router
@@ -176,5 +177,6 @@ def create_app(
     app.include_router(cases_router)
     app.include_router(notices_router)
     app.include_router(reporters_router)
+    app.include_router(report_router)
     app.add_middleware(BodySizeLimit)
     return app

@@ -43,6 +43,7 @@ def _balances(console: Console, engine: Engine, codes: list[str], title: str) ->
 def run_demo(engine: Engine, console: Console) -> None:
     factory = session_factory(engine)
     clock = FakeClock(SystemClock().now())
+    began = clock.now()
     with unit_of_work(factory) as session:
         order = 1001 + len(service.list_accounts(session, prefix="escrow:demo:", limit=1000))
     psp, escrow = "psp:alipay", f"escrow:demo:{order}"
@@ -181,3 +182,7 @@ def run_demo(engine: Engine, console: Console) -> None:
         "[green]Ledger verified[/green]: every balance rebuilt from the journal, "
         "debits equal credits, chain intact."
     )
+
+    from xinren.cli.report import demo_report
+
+    demo_report(engine, console, clock, began)

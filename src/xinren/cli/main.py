@@ -14,6 +14,7 @@ from xinren.cli.common import console, err_console, friendly_errors, opened
 from xinren.cli.detect import app as detect_app
 from xinren.cli.enforcement import app as enforcement_app
 from xinren.cli.remedies import app as remedies_app
+from xinren.cli.report import app as report_app
 from xinren.clock import SystemClock
 from xinren.db import current_revision, head_revision, session_factory, unit_of_work, upgrade
 
@@ -32,6 +33,7 @@ app.add_typer(accountability_app)  # parties, documents, catalog, epcis, chain, 
 app.add_typer(enforcement_app)  # rules, violations, appeals
 app.add_typer(remedies_app)  # cases, remedies
 app.add_typer(detect_app, name="detect")
+app.add_typer(report_app)  # report
 
 
 @app.command()

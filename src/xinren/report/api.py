@@ -1,0 +1,56 @@
+"""`GET /transparency` (the public report page, Chinese or English) and `GET /v1/transparency`
+(the same figures as JSON). Public and read-only: no key, nothing written.
+
+The period is `from` and `to`, whole UTC days, both included; without them, the year so far.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse
+
+from xinren.api.deps import ClockDep, SessionDep
+from xinren.report import figures, html
+from xinren.report.model import Period
+
+router = APIRouter(tags=["transparency"])
+
+
+def get_period(
+    clock: ClockDep,
+    first: Annotated[
+        str | None, Query(alias="from", description="first day, YYYY-MM-DD (UTC)")
+    ] = None,
+    last: Annotated[
+        str | None, Query(alias="to", description="last day, YYYY-MM-DD (UTC), included")
+    ] = None,
+) -> Period:
+    today = clock.now().date()
+    return Period.parse(
+        first if first is not None else date(today.year, 1, 1),
+        last if last is not None else today,
+    )
+
+
+PeriodDep = Annotated[Period, Depends(get_period)]
+
+
+@router.get("/v1/transparency")
+def transparency_json(period: PeriodDep, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+    """Every figure of the transparency report for the period, computed now."""
+    return figures.report(session, clock, period).as_dict()
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+def transparency_page(
+    period: PeriodDep,
+    session: SessionDep,
+    clock: ClockDep,
+    lang: Literal["zh", "en"] = "zh",
+) -> HTMLResponse:
+    """The public trust report (信任建设报告) for the period, in Chinese or English."""
+    report = figures.report(session, clock, period)
+    return HTMLResponse(html.page(report, lang))
