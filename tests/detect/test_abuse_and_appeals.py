@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.cases.test_stories import completed_order
+from tests.detect.farm import farm_reviews
 from xinren.cases import service as cases
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
@@ -150,20 +151,7 @@ def _farm(session, clock, tmp_path):
     case = stories.phone_case(session, clock, FileStore(tmp_path / "d"), "ap")
     shop = case.refs["shop"]
     listing = catalog.list_listings(session, merchant=shop)[0]
-    now = clock.now()
-    items = [
-        catalog_reviews.ReviewIn(
-            f"h{i}", f"buyer:h{i}", listing.id, 3 + i % 3, "ok", now - timedelta(days=i + 1)
-        )
-        for i in range(40)
-    ]
-    items += [
-        catalog_reviews.ReviewIn(
-            f"f{n}", f"buyer:farm{n % 20}", listing.id, 5, "great", now - timedelta(hours=n)
-        )
-        for n in range(200)
-    ]
-    catalog_reviews.add_many(session, clock, items)
+    catalog_reviews.add_many(session, clock, farm_reviews(listing.id, clock.now()))
     return shop
 
 

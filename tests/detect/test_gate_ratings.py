@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
+from tests.detect.farm import farm_reviews
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
@@ -98,19 +99,7 @@ def clock():
 def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
     case = cases.phone_case(session, clock, FileStore(tmp_path / "d"), "rf")
     listing = catalog.list_listings(session, merchant=case.refs["shop"])[0]
-    now = clock.now()
-    items = [
-        catalog_reviews.ReviewIn(
-            f"h{i}", f"buyer:h{i}", listing.id, 3 + i % 3, "ok", now - timedelta(days=i + 1)
-        )
-        for i in range(40)
-    ]
-    items += [
-        catalog_reviews.ReviewIn(
-            f"f{n}", f"buyer:farm{n % 20}", listing.id, 5, "great", now - timedelta(hours=n)
-        )
-        for n in range(200)
-    ]
+    items = farm_reviews(listing.id, clock.now())
     assert catalog_reviews.add_many(session, clock, items) == 240
     assert catalog_reviews.add_many(session, clock, items[:5]) == 0  # replays
     rating = detect.rate_merchant(session, clock, case.refs["shop"])

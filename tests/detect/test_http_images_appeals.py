@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from tests.detect.farm import farm_reviews
 from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.catalog import reviews as catalog_reviews
@@ -114,19 +115,7 @@ def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
         case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "ra")
         shop = case.refs["shop"]
         listing = catalog.list_listings(s, merchant=shop)[0].id
-        now = clock.now()
-        items = [
-            catalog_reviews.ReviewIn(
-                f"h{i}", f"buyer:h{i}", listing, 3 + i % 3, "ok", now - timedelta(days=i + 1)
-            )
-            for i in range(40)
-        ] + [
-            catalog_reviews.ReviewIn(
-                f"f{n}", f"buyer:farm{n % 20}", listing, 5, "great", now - timedelta(hours=n)
-            )
-            for n in range(200)
-        ]
-        catalog_reviews.add_many(s, clock, items)
+        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
         merchant = access.create_key(s, clock, "merchant", subject=shop)[1]
         other = access.create_key(s, clock, "merchant", subject="merchant:other")[1]
         reviewer = access.create_key(s, clock, "reviewer", subject="reviewer:li")[1]

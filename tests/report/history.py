@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from tests.cases.test_stories import completed_order as _completed
 from xinren.cases import service as cases
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
@@ -36,8 +37,6 @@ from xinren.clock import FakeClock
 from xinren.detect import service as detect
 from xinren.ledger import service as ledger
 from xinren.liability import cases as stories
-from xinren.orders import service as orders
-from xinren.orders.model import Action
 from xinren.parties import deposits, samples
 from xinren.parties import service as parties
 from xinren.parties.model import Status
@@ -49,7 +48,6 @@ from xinren.remedies import service as remedies
 from xinren.rules import notices
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind
-from xinren.timers import service as timers
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 NEXT_YEAR = datetime(2027, 1, 1, tzinfo=UTC)
@@ -66,31 +64,6 @@ class Refs:
     shoes: str
     nest_shop: str
     clean_shop: str
-
-
-def _completed(session: Session, clock: FakeClock, merchant: str, key: str, total: int, cat: str):
-    """A paid, shipped, confirmed and settled order (the merchant's share is available)."""
-    o = orders.create_order(
-        session,
-        clock,
-        key,
-        buyer=f"buyer:{key}",
-        merchant=merchant,
-        total=total,
-        currency="CNY",
-        category=cat,
-    )
-    for action, actor in (
-        (Action.PAY, "platform"),
-        (Action.SHIP, merchant),
-        (Action.CONFIRM, f"buyer:{key}"),
-    ):
-        orders.act(session, clock, o.id, action, f"{key}-{action}", actor=actor)
-    for t in timers.pending(session):
-        if t.kind == orders.RELEASE_SETTLEMENT and t.subject == str(o.id):
-            orders._release_settlement(session, clock, t)
-            timers.cancel(session, t.kind, t.subject)
-    return orders.get_order(session, o.id)
 
 
 def _listing(session: Session, merchant: str) -> int:
