@@ -200,3 +200,8 @@ def test_the_file_holds_both_languages_and_nothing_from_outside():
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", doc)
     assert "@import" not in doc and "url(" not in doc
     assert "@media print" in doc
+
+
+def test_the_file_report_holds_both_languages_with_unique_ids():
+    ids = re.findall(r' id="([^"]+)"', html.document(_empty_report(), "en"))
+    assert ids and len(ids) == len(set(ids))

@@ -233,6 +233,18 @@ def test_source_type_and_identity_only_for_notifications(source, expected):
     assert s.get("source_identity") == (None if expected == "SOURCE_VOLUNTARY" else "brand:b-9")
 
 
+@pytest.mark.parametrize("notifier", ["buyer:wang-xiaoming", "host:li", "reviewer:ann"])
+def test_a_notifier_who_may_be_a_person_is_not_named(notifier):
+    s = make(violation("CF-1", sanction(K.WARNING), source=Source.NOTICE, source_identity=notifier))
+    assert s["source_type"] == "SOURCE_ARTICLE_16" and "source_identity" not in s
+    flagged = make(
+        violation(
+            "CF-1", sanction(K.WARNING), source=Source.TRUSTED_FLAGGER, source_identity="cca:x"
+        )
+    )
+    assert flagged["source_identity"] == "cca:x"
+
+
 def test_automation_territorial_scope_reference_url_and_puid_prefix():
     from dataclasses import replace
 

@@ -7,6 +7,8 @@ the first response.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -171,6 +173,12 @@ def _created(
     )
     response.status_code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
     return result
+
+
+def _fingerprint(body: BaseModel) -> str:
+    """The same change asked twice is one draft."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _image_hash(session: SessionDep, store: FileStore, principal: PrincipalDep, digest: str) -> str:
@@ -363,6 +371,7 @@ def create_listing(
         price=body.price,
         product_id=body.product_id,
         images=tuple(_image_hash(session, store, principal, d) for d in body.images),
+        draft_key=f"create:{principal.key_id}:{key}",
     )
     if verdict.outcome == "block":
         session.commit()  # the interception is kept: it counts as intercepted goods
@@ -428,6 +437,8 @@ def change_listing(
         price=listing.price if body.price is None else body.price,
         product_id=listing.product_id,
         images=tuple(_image_hash(session, store, principal, d) for d in body.images),
+        draft_key=f"change:{listing_id}:{_fingerprint(body)}",
+        listing_id=listing_id,
     )
     if verdict.outcome == "block":
         session.commit()  # the interception is kept; the listing is unchanged

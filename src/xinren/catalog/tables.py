@@ -211,5 +211,9 @@ interceptions = Table(
     Column("outcome", String(10), nullable=False),  # block | review
     Column("reasons", JSON, nullable=False),
     Column("rule_id", String(20), nullable=True),  # the rulebook rule it is linked to
+    # one interception per draft: a retried request (same key) or a repeated change is not
+    # another intercepted listing
+    Column("draft_key", String(200), nullable=True, unique=True),
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=True),  # a blocked change
     Column("created_at", UtcDateTime, nullable=False),
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.catalog import reviews as catalog_reviews
@@ -134,6 +135,18 @@ def _index(session: Session) -> gate.Intercepted:
     return index
 
 
+def check_listing_seen(session: Session, draft_key: str | None) -> gate.Verdict | None:
+    """The verdict a draft already got, if it was intercepted before."""
+    if draft_key is None:
+        return None
+    seen = session.execute(
+        select(interceptions.c.outcome, interceptions.c.reasons).where(
+            interceptions.c.draft_key == draft_key
+        )
+    ).first()
+    return None if seen is None else gate.Verdict(seen.outcome, tuple(seen.reasons))
+
+
 def check_listing(
     session: Session,
     clock: Clock,
@@ -145,8 +158,15 @@ def check_listing(
     product_id: int | None,
     images: tuple[str, ...] = (),
     merchant_serious_points: int = 0,
+    draft_key: str | None = None,
+    listing_id: int | None = None,
 ) -> gate.Verdict:
-    """Run the gate and record an interception (linked to rule CF-1) when it blocks or holds."""
+    """Run the gate and record an interception (linked to rule CF-1) when it blocks or holds.
+    A draft already intercepted under `draft_key` (a retried request) gets its first verdict
+    again and is not counted twice; `listing_id` names the listing a blocked change was for."""
+    seen = check_listing_seen(session, draft_key)
+    if seen is not None:
+        return seen
     day = clock.now().date()
     brand_of = None
     if product_id is not None:
@@ -176,18 +196,24 @@ def check_listing(
         merchant_serious_points,
     )
     if verdict.outcome != "allow":
-        session.execute(
-            interceptions.insert(),
-            dict(
-                merchant=merchant,
-                title=title[:300],
-                text=text,
-                outcome=verdict.outcome,
-                reasons=list(verdict.reasons),
-                rule_id="CF-1" if verdict.outcome == "block" else None,
-                created_at=clock.now(),
-            ),
-        )
+        try:
+            with session.begin_nested():
+                session.execute(
+                    interceptions.insert(),
+                    dict(
+                        merchant=merchant,
+                        title=title[:300],
+                        text=text,
+                        outcome=verdict.outcome,
+                        reasons=list(verdict.reasons),
+                        rule_id="CF-1" if verdict.outcome == "block" else None,
+                        draft_key=draft_key,
+                        listing_id=listing_id,
+                        created_at=clock.now(),
+                    ),
+                )
+        except IntegrityError:  # the same draft intercepted by a concurrent retry
+            return check_listing_seen(session, draft_key) or verdict
         events.append(
             session,
             clock,

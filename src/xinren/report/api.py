@@ -1,7 +1,8 @@
 """`GET /transparency` (the public report page, Chinese or English) and `GET /v1/transparency`
 (the same figures as JSON). Public and read-only: no key, nothing written.
 
-The period is `from` and `to`, whole UTC days, both included; without them, the year so far.
+The period is `from` and `to`, whole UTC days, both included, at most three years; without
+`from`, from 1 January of `to`'s year; without `to`, up to today.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from fastapi.responses import HTMLResponse
 
 from xinren.api.deps import ClockDep, SessionDep
 from xinren.report import figures, html
-from xinren.report.model import Period
+from xinren.report.model import Period, parse_day
 
 router = APIRouter(tags=["transparency"])
+
+MAX_PUBLIC_DAYS = 3 * 366  # a few years at a time on the public page and its JSON
 
 
 def get_period(
@@ -28,10 +31,9 @@ def get_period(
         str | None, Query(alias="to", description="last day, YYYY-MM-DD (UTC), included")
     ] = None,
 ) -> Period:
-    today = clock.now().date()
-    return Period.parse(
-        first if first is not None else date(today.year, 1, 1),
-        last if last is not None else today,
+    end = parse_day(last, "to") if last is not None else clock.now().date()
+    return Period.parse(first if first is not None else date(end.year, 1, 1), end).at_most(
+        MAX_PUBLIC_DAYS
     )
 
 
@@ -41,6 +43,7 @@ PeriodDep = Annotated[Period, Depends(get_period)]
 @router.get("/v1/transparency")
 def transparency_json(period: PeriodDep, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     """Every figure of the transparency report for the period, computed now."""
+    figures.snapshot(session)
     return figures.report(session, clock, period).as_dict()
 
 
@@ -52,5 +55,6 @@ def transparency_page(
     lang: Literal["zh", "en"] = "zh",
 ) -> HTMLResponse:
     """The public trust report (信任建设报告) for the period, in Chinese or English."""
+    figures.snapshot(session)
     report = figures.report(session, clock, period)
     return HTMLResponse(html.page(report, lang))

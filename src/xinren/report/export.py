@@ -95,6 +95,7 @@ def write(
 ) -> Written:
     """Compute the report for `period` and write it, its JSON and its statements to `out`."""
     statements_dir = _prepare(out)
+    figures.snapshot(session)  # the figures and the statements from one snapshot
     ids = list(figures.statement_ids(session, period))
     chunks = [ids[i : i + BATCH_SIZE] for i in range(0, len(ids), BATCH_SIZE)]
     if progress is not None:

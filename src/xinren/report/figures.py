@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from xinren.cases.tables import cases
@@ -27,6 +27,19 @@ from xinren.report.model import Period
 from xinren.rules import rulebooks
 from xinren.rules.model import Automation
 from xinren.rules.tables import appeals, notices, sanctions, violations
+
+
+def snapshot(session: Session) -> None:
+    """Read every figure from one snapshot: on PostgreSQL a REPEATABLE READ, read-only
+    transaction (READ COMMITTED would give each query its own, so a decision committed
+    meanwhile could be in one figure and not another). SQLite's transactions already are one
+    snapshot. Call before the session's first query; a session already inside a transaction
+    (a test's savepoint) keeps its own."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
 
 
 def _within(column: Any, period: Period) -> ColumnElement[bool]:
@@ -113,28 +126,34 @@ def enforcement(session: Session, period: Period) -> model.Enforcement:
 
 
 def gate(session: Session, period: Period) -> model.Gate:
+    """Listings intercepted: a new listing's draft counts once (a retried request is not
+    recorded again), and an existing listing whose changes were blocked counts once however
+    many changes were; each listing's reasons count once per kind."""
     when = _within(interceptions.c.created_at, period)
-    outcomes: dict[str, int] = dict(
-        session.execute(
-            select(interceptions.c.outcome, func.count())
-            .where(when)
-            .group_by(interceptions.c.outcome)
-        ).all()
-    )
-    merchants = _count(
-        session,
-        select(func.count(distinct(interceptions.c.merchant)))
-        .where(when)
-        .where(interceptions.c.outcome == "block"),
-    )
-    reasons = dict.fromkeys(model.GATE_REASONS, 0)
-    for (found,) in session.execute(
-        select(interceptions.c.reasons).where(when).where(interceptions.c.outcome == "block")
+    per_listing: dict[str, dict[str, set[str]]] = {"block": {}, "review": {}}
+    blocked_merchants: set[str] = set()
+    for row in session.execute(
+        select(
+            interceptions.c.id,
+            interceptions.c.listing_id,
+            interceptions.c.merchant,
+            interceptions.c.outcome,
+            interceptions.c.reasons,
+        ).where(when)
     ):
-        for kind in {model.gate_reason(str(text)) for text in found or ()}:
+        if row.outcome not in per_listing:
+            continue
+        which = f"listing:{row.listing_id}" if row.listing_id is not None else f"draft:{row.id}"
+        kinds = per_listing[row.outcome].setdefault(which, set())
+        kinds.update(model.gate_reason(str(text)) for text in row.reasons or ())
+        if row.outcome == "block":
+            blocked_merchants.add(row.merchant)
+    reasons = dict.fromkeys(model.GATE_REASONS, 0)
+    for kinds in per_listing["block"].values():
+        for kind in kinds:
             reasons[kind] += 1
     return model.Gate(
-        int(outcomes.get("block", 0)), int(outcomes.get("review", 0)), merchants, reasons
+        len(per_listing["block"]), len(per_listing["review"]), len(blocked_merchants), reasons
     )
 
 
@@ -288,7 +307,14 @@ def compensation(session: Session, period: Period) -> model.Compensation:
             (currency, model.payer_class(source, paid_by)), {"refund": 0, "compensation": 0}
         )
         sums[kind] = sums.get(kind, 0) + int(amount)
-    buyers = _count(session, select(func.count(distinct(remedy_rows.c.buyer))).where(when))
+    buyers = _count(  # buyers actually paid something, not every buyer with a remedy record
+        session,
+        select(func.count(distinct(remedy_rows.c.buyer)))
+        .select_from(
+            remedy_payments.join(remedy_rows, remedy_rows.c.id == remedy_payments.c.remedy_id)
+        )
+        .where(when, remedy_payments.c.amount > 0),
+    )
     claims: dict[tuple[str, str, str], list[int]] = {}
     for r in session.execute(
         select(

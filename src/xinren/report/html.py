@@ -170,7 +170,8 @@ class _Doc:
         return f'<p class="note">{self.t(key)}</p>'
 
     def section(self, ident: str, title_key: str, *parts: str) -> str:
-        return f'<section id="{ident}"><h2>{self.t(title_key)}</h2>{"".join(parts)}</section>'
+        head = f'<section id="{self.lang}-{ident}"><h2>{self.t(title_key)}</h2>'
+        return head + "".join(parts) + "</section>"
 
     # --- the sections ---
 

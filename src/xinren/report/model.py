@@ -52,7 +52,7 @@ TOP_RATING_CHANGES = 10
 # --- the period ---
 
 
-def _day(value: str | date, name: str) -> date:
+def parse_day(value: str | date, name: str) -> date:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
@@ -84,7 +84,7 @@ class Period:
 
     @classmethod
     def parse(cls, first: str | date, last: str | date) -> Period:
-        return cls(_day(first, "from"), _day(last, "to"))
+        return cls(parse_day(first, "from"), parse_day(last, "to"))
 
     @property
     def start(self) -> datetime:
@@ -94,6 +94,21 @@ class Period:
     def end(self) -> datetime:
         """Exclusive: midnight UTC after the last day."""
         return datetime.combine(self.last + timedelta(days=1), time(0), UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def at_most(self, days: int) -> Period:
+        """Refuse a period longer than `days` (the public page computes every figure anew on
+        each anonymous request; the command line may ask for any period)."""
+        if self.days > days:
+            raise ValidationFailed(
+                f"the period is {self.days:,} days; the public report covers at most {days:,} "
+                "(use `xinren report` for longer ones)",
+                field="from",
+            )
+        return self
 
     def as_dict(self) -> dict[str, str]:
         return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": "UTC"}

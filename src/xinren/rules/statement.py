@@ -243,6 +243,12 @@ def _facts(v: ViolationRecord, rule: Rule, applied: Sequence[SanctionRecord]) ->
     return _fit(text, "decision_facts")
 
 
+#: Party kinds that are never natural persons, so may be named as a statement's notifier.
+ORGANISATION_KINDS = frozenset(
+    {"brand", "brand_owner", "manufacturer", "supplier", "lab", "merchant", "platform", "authority"}
+)
+
+
 def statement(
     v: ViolationRecord, rule: Rule, book: Rulebook, *, puid_prefix: str = "xinren"
 ) -> dict[str, Any]:
@@ -275,8 +281,12 @@ def statement(
     out["application_date"] = _day(v.decided_at)
     out["decision_facts"] = _facts(v, rule, applied)
     out["source_type"] = _SOURCE.get(v.source, "SOURCE_VOLUNTARY")
-    if out["source_type"] != "SOURCE_VOLUNTARY" and v.source_identity:  # none when voluntary
-        out["source_identity"] = _fit(v.source_identity, "source_identity")
+    # the notifier is named only when it is a trusted flagger or an organisation; a buyer or a
+    # host may be a natural person, and statements carry no personal data (Art. 24(5))
+    if out["source_type"] != "SOURCE_VOLUNTARY" and v.source_identity:
+        kind = v.source_identity.partition(":")[0]
+        if v.source == "trusted_flagger" or kind in ORGANISATION_KINDS:
+            out["source_identity"] = _fit(v.source_identity, "source_identity")
     out["automated_detection"] = "Yes" if v.automated_detection else "No"
     out["automated_decision"] = _AUTOMATED[v.automated_decision]
     if book.territorial_scope:
