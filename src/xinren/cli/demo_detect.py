@@ -1,5 +1,6 @@
 """The sixth part of `xinren demo`: detection. The tea shop rated near-perfect by a review
-farm gets its honest rating; a counterfeit listing is blocked at the gate."""
+farm gets its honest rating, and a reviewer decides the rating-manipulation violation detection
+proposed; a counterfeit listing is blocked at the gate."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from datetime import timedelta
 
 import numpy as np
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
 from xinren.detect import service as detect
+from xinren.events.tables import outbox
 from xinren.liability import cases
 from xinren.parties import samples
 from xinren.provenance.store import FileStore
+from xinren.rules import service as rules
+from xinren.rules.model import Requested, SanctionKind, Source
 
 
 def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
@@ -94,6 +99,12 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
         rating = detect.rate_merchant(s, clock, shop)
     console.print(f"  the tea shop {shop}: [bold]{rating.explain()}[/bold]")
     with unit_of_work(factory) as s:
+        violation, kept = _manipulation_decided(s, clock, shop, tag)
+    console.print(
+        f"  detection proposed rating manipulation; a reviewer decided violation {violation} "
+        f"(RM-1, 12 points) on that evidence; the shop's appeal for 3 excluded reviews: {kept}"
+    )
+    with unit_of_work(factory) as s:
         verdict = detect.check_listing(
             s,
             clock,
@@ -106,3 +117,49 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
     console.print(f"  gate: a grey seller's 'Huamei P50' listing -> [bold red]{verdict.outcome}[/]")
     for reason in verdict.reasons:
         console.print(f"    - {reason}")
+
+
+def _manipulation_decided(
+    session: Session, clock: FakeClock, shop: str, tag: str
+) -> tuple[int, str]:
+    """A reviewer decides the RM-1 violation detection proposed, citing the proposal; the shop
+    appeals three excluded reviews and another reviewer keeps them excluded."""
+    proposal = session.execute(
+        select(outbox.c.id, outbox.c.payload)
+        .where(outbox.c.topic == "violation.proposed", outbox.c.subject == shop)
+        .order_by(outbox.c.id.desc())
+    ).first()
+    assert proposal is not None, "detection proposes a violation for the review farm"
+    v = rules.decide(
+        session,
+        clock,
+        f"demo-{tag}-rm",
+        subject=shop,
+        rule_id="RM-1",
+        conduct_at=clock.now() - timedelta(days=1),
+        facts=str(proposal.payload["facts"]),
+        evidence=[f"event:{proposal.id}"],
+        source=Source.AUTOMATED_DETECTION,
+        decided_by="reviewer:demo-zhao",
+        automated_detection=True,
+        points_given=12,
+        requested=[Requested(SanctionKind.WARNING)],
+    )
+    excluded = [r.id for r in catalog_reviews.of_merchant(session, shop) if r.excluded][:3]
+    appeal = catalog_reviews.appeal_exclusion(
+        session,
+        clock,
+        f"demo-{tag}-ra",
+        merchant=shop,
+        review_ids=excluded,
+        reason="these are regular customers",
+    )
+    decided = catalog_reviews.decide_appeal(
+        session,
+        clock,
+        appeal.id,
+        decided_by="reviewer:demo-qian",
+        reinstate=[],
+        reason="the three accounts belong to the block: same week, same words, no purchase",
+    )
+    return v.id, decided.status
