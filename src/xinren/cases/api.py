@@ -80,7 +80,7 @@ def _party(principal: Principal) -> str:
 
 
 def _visible(session: SessionDep, principal: PrincipalDep, case_id: int) -> dict[str, Any]:
-    case = cases.get_case(session, case_id)
+    case = cases.get_case(session, case_id, staff=is_staff(principal))
     if not is_staff(principal) and principal.subject not in (case["buyer"], case["merchant"]):
         raise NotFound(f"no case {case_id}", field="case_id")
     return case
@@ -111,7 +111,7 @@ def file_case(
 @router.get("/v1/cases")
 def list_cases(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     if is_staff(principal):
-        return cases.list_cases(session)
+        return cases.list_cases(session, staff=True)
     if principal.role == "buyer":
         return cases.list_cases(session, buyer=_party(principal))
     if principal.role == "merchant":

@@ -38,6 +38,7 @@ from xinren.timers import service as timers
 from xinren.timers.model import Timer
 
 MERCHANT_DEADLINE = "cases.merchant_deadline"
+DECISION_DUE = "cases.decision_due"  # a case held for a reviewer must be decided by then
 SYSTEM_DECIDER = "system:default-rule"
 
 
@@ -52,14 +53,17 @@ def _text(value: str, field: str, limit: int = 4000) -> str:
     return value
 
 
-def get_case(session: Session, case_id: int) -> dict[str, Any]:
+def get_case(session: Session, case_id: int, *, staff: bool = False) -> dict[str, Any]:
+    """The case as its parties see it; `staff` adds the buyer's abuse weight, which is derived
+    from what the buyer shares with other accounts and is not the merchant's to know."""
     r = session.execute(select(cases).where(cases.c.id == case_id)).first()
     if r is None:
         raise NotFound(f"no case {case_id}", field="case_id")
     evidence = session.execute(
         select(case_evidence).where(case_evidence.c.case_id == case_id).order_by(case_evidence.c.id)
     )
-    out = {k: v for k, v in r._mapping.items() if k != "idempotency_key"}
+    hidden = {"idempotency_key"} if staff else {"idempotency_key", "buyer_weight"}
+    out = {k: v for k, v in r._mapping.items() if k not in hidden}
     for k, v in out.items():
         if isinstance(v, datetime):
             out[k] = v.isoformat()
@@ -369,6 +373,7 @@ def decide(
         )
     )
     timers.cancel(session, MERCHANT_DEADLINE, str(case_id))
+    timers.cancel(session, DECISION_DUE, str(case_id))
     if proposed:
         events.append(
             session,
@@ -431,6 +436,7 @@ def _merchant_deadline(session: Session, clock: Clock, timer: Timer) -> None:
     if State(r.state) is not State.AWAITING_MERCHANT:
         return
     if r.buyer_weight < float(policy().get("default_needs_weight")):
+        due = clock.now() + timedelta(days=int(policy().get("decision_days")))
         session.execute(
             update(cases)
             .where(cases.c.id == case_id)
@@ -446,8 +452,10 @@ def _merchant_deadline(session: Session, clock: Clock, timer: Timer) -> None:
                 "buyer_weight": round(r.buyer_weight, 3),
                 "reason": "the merchant did not answer, but the buyer's abuse score is high: "
                 "a reviewer decides instead of the default rule",
+                "decide_by": due.isoformat(),
             },
         )
+        timers.schedule(session, clock, DECISION_DUE, str(case_id), due)
         return
     rule = policy().get("default_rule")
     decide(
@@ -463,6 +471,25 @@ def _merchant_deadline(session: Session, clock: Clock, timer: Timer) -> None:
         compensation=0,
         by_default=True,
     )
+
+
+@timers.handler(DECISION_DUE)
+def _decision_due(session: Session, clock: Clock, timer: Timer) -> None:
+    """A held case still undecided at its date is escalated to the reviewers' leads, every
+    day until someone decides it (it is never decided by default on the abusive buyer's word,
+    nor dropped)."""
+    case_id = int(timer.subject)
+    r = _row(session, case_id, lock=True)
+    if r.outcome is not None:
+        return
+    events.append(
+        session,
+        clock,
+        "case.decision_overdue",
+        r.merchant,
+        {"case": case_id, "state": r.state, "reviewer": r.reviewer},
+    )
+    timers.schedule(session, clock, DECISION_DUE, str(case_id), clock.now() + timedelta(days=1))
 
 
 def appeal(
@@ -546,14 +573,18 @@ def decide_appeal(
 
 
 def list_cases(
-    session: Session, *, buyer: str | None = None, merchant: str | None = None
+    session: Session,
+    *,
+    buyer: str | None = None,
+    merchant: str | None = None,
+    staff: bool = False,
 ) -> list[dict[str, Any]]:
     q = select(cases.c.id).order_by(cases.c.id)
     if buyer is not None:
         q = q.where(cases.c.buyer == buyer)
     if merchant is not None:
         q = q.where(cases.c.merchant == merchant)
-    return [get_case(session, i) for i in session.execute(q).scalars()]
+    return [get_case(session, i, staff=staff) for i in session.execute(q).scalars()]
 
 
 def metrics(session: Session) -> dict[str, object]:

@@ -176,7 +176,7 @@ def _created(
 
 
 def _fingerprint(body: BaseModel) -> str:
-    """The same change asked twice is one draft."""
+    """The same request sent twice is one draft."""
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     return hashlib.sha256(canonical).hexdigest()
 
@@ -189,9 +189,10 @@ def _image_hash(session: SessionDep, store: FileStore, principal: PrincipalDep, 
         raise Forbidden(f"document {digest} is not {principal.subject}'s to use", field="images")
     try:
         return pdq.from_file(content)
-    except (OSError, ValueError):
+    except ValueError as err:
         raise ValidationFailed(
-            f"document {digest} is not an image PDQ can read (PNG, JPEG, ...)", field="images"
+            f"document {digest} is not an image PDQ can read (PNG, JPEG, ...): {err}",
+            field="images",
         ) from None
 
 
@@ -371,7 +372,7 @@ def create_listing(
         price=body.price,
         product_id=body.product_id,
         images=tuple(_image_hash(session, store, principal, d) for d in body.images),
-        draft_key=f"create:{principal.key_id}:{key}",
+        draft_key=f"create:{body.merchant}:{principal.key_id}:{key}:{_fingerprint(body)}",
     )
     if verdict.outcome == "block":
         session.commit()  # the interception is kept: it counts as intercepted goods
@@ -428,6 +429,7 @@ def change_listing(
     listing cannot pass the gate innocently and then turn into a fake."""
     listing = service.get_listing(session, listing_id)
     acting_for(principal, listing.merchant, "change listings")
+    service.require_changeable(session, listing)  # before the gate: a refusal is no interception
     verdict = detect.check_listing(
         session,
         clock,

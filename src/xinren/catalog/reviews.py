@@ -9,15 +9,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import review_appeals, reviews
 from xinren.clock import Clock
-from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
+from xinren.errors import (
+    ConcurrentRequest,
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    ValidationFailed,
+)
 from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.orders.tables import orders
+from xinren.parties.tables import parties
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +186,9 @@ def appeal_exclusion(
         raise ValidationFailed("review_ids names 1 to 1,000 reviews", field="review_ids")
     if not reason.strip() or len(reason) > 4000:
         raise ValidationFailed("reason is 1 to 4,000 characters", field="reason")
+    # one merchant's appeals are filed one at a time, so two filed at once cannot both
+    # contest the same reviews, and a racing retry finds the first one
+    session.execute(select(parties.c.id).where(parties.c.ref == merchant).with_for_update())
     done = session.execute(
         select(review_appeals).where(review_appeals.c.idempotency_key == key)
     ).first()
@@ -206,17 +218,24 @@ def appeal_exclusion(
                 f"appeal {p.id} already contests some of these reviews; wait for its decision",
                 field="review_ids",
             )
-    appeal_id = session.execute(
-        review_appeals.insert().returning(review_appeals.c.id),
-        dict(
-            idempotency_key=key,
-            merchant=merchant,
-            review_ids=ids,
-            reason=reason,
-            status="open",
-            filed_at=clock.now(),
-        ),
-    ).scalar_one()
+    try:
+        with session.begin_nested():
+            appeal_id = session.execute(
+                review_appeals.insert().returning(review_appeals.c.id),
+                dict(
+                    idempotency_key=key,
+                    merchant=merchant,
+                    review_ids=ids,
+                    reason=reason,
+                    status="open",
+                    filed_at=clock.now(),
+                ),
+            ).scalar_one()
+    except IntegrityError:
+        raise ConcurrentRequest(
+            f"another appeal with key {key!r} is being filed; retry to get it",
+            field="idempotency_key",
+        ) from None
     events.append(
         session,
         clock,
@@ -250,9 +269,16 @@ def decide_appeal(
     ).first()
     if row is None:
         raise NotFound(f"no review appeal {appeal_id}", field="appeal_id")
-    if row.status != "open":
-        raise Conflict(f"review appeal {appeal_id} was decided ({row.status})", field="appeal_id")
     back = sorted(set(reinstate))
+    if row.status != "open":
+        same = (row.decided_by, sorted(row.reinstated_ids or ()), row.decision_reason) == (
+            decided_by,
+            back,
+            reason,
+        )
+        if same:  # a retry of the decision already taken: its answer again
+            return _appeal(row)
+        raise Conflict(f"review appeal {appeal_id} was decided ({row.status})", field="appeal_id")
     stray = set(back) - set(row.review_ids)
     if stray:
         raise ValidationFailed(

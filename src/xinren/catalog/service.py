@@ -574,6 +574,16 @@ def create_listing(
     return get_listing(session, listing_id)
 
 
+def require_changeable(session: Session, listing: Listing) -> None:
+    """Only an active listing of a merchant still allowed to list can change."""
+    parties.require_verified(session, listing.merchant, "change listings", listing=True)
+    if listing.status != "active":
+        raise Conflict(
+            f"listing {listing.id} is {listing.status}: only an active listing can change",
+            field="listing_id",
+        )
+
+
 def change_listing(
     session: Session,
     clock: Clock,
@@ -585,9 +595,7 @@ def change_listing(
     """Change a listing's title or price (its claims are evidence buyers relied on: new
     claims need a new listing). The old and new values go on the event feed."""
     listing = get_listing(session, listing_id)
-    parties.require_verified(session, listing.merchant, "change listings", listing=True)
-    if listing.status != "active":
-        raise Conflict(f"listing {listing_id} is {listing.status}", field="listing_id")
+    require_changeable(session, listing)
     changes: dict[str, Any] = {}
     if title is not None and title != listing.title:
         model.check_text(title, "title", 300)

@@ -28,8 +28,9 @@ SOON_AFTER_DELIVERY = timedelta(days=1)
 
 
 def digest(kind: str, value: str) -> str:
-    """Identifiers are kept as digests of their normalised form (case and spacing ignored)."""
-    normal = " ".join(value.split()).casefold()
+    """Identifiers are kept as digests of their normalised form: case, spacing and punctuation
+    are ignored, so '6222 0000-1111' and '62220000 1111' are one payment account."""
+    normal = "".join(c for c in value.casefold() if c.isalnum())
     return hashlib.sha256(f"{kind}\x00{normal}".encode()).hexdigest()
 
 
@@ -37,8 +38,10 @@ def add_identifier(session: Session, clock: Clock, account: str, kind: str, valu
     """Record that `account` used this device, address or payment account; True if new."""
     if kind not in IDENTIFIER_KINDS:
         raise ValidationFailed(f"kind is one of {', '.join(IDENTIFIER_KINDS)}", field="kind")
-    if not value.strip() or len(value) > 500:
-        raise ValidationFailed("value is 1 to 500 characters", field="value")
+    if not any(c.isalnum() for c in value) or len(value) > 500:
+        raise ValidationFailed(
+            "value is 1 to 500 characters with at least one letter or digit", field="value"
+        )
     d = digest(kind, value)
     if session.execute(
         select(account_identifiers.c.id).where(

@@ -54,11 +54,25 @@ def distance(a: str, b: str) -> int:
     return int(np.unpackbits(x).sum())
 
 
+MAX_PIXELS = 50_000_000  # larger images are refused before they are decoded
+WORKING_SIZE = 1024  # hashed at most this wide and high (PDQ looks at 64x64 blocks anyway)
+
+
 def from_file(data: bytes) -> str:
-    """Hash an image file (PNG, JPEG, ...)."""
+    """Hash an image file (PNG, JPEG, ...). Raises ValueError for a file that is not an image
+    or is too large to decode safely (a decompression bomb)."""
     from io import BytesIO
 
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(BytesIO(data)) as im:
-        return pdq(np.asarray(im.convert("RGB"), dtype=np.float64))
+    try:
+        with Image.open(BytesIO(data)) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"the image is {width}x{height}: at most {MAX_PIXELS:,} pixels")
+            im.draft("RGB", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at a smaller size
+            rgb = im.convert("RGB")
+            rgb.thumbnail((WORKING_SIZE, WORKING_SIZE))
+            return pdq(np.asarray(rgb, dtype=np.float64))
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError) as err:
+        raise ValueError(f"not an image that can be read safely: {err}") from None

@@ -37,8 +37,13 @@ def honest(
     in_block: NDArray[np.bool_],
     block_count: int,
     category_mean: float,
+    judged_genuine: NDArray[np.bool_] | None = None,
 ) -> HonestRating:
+    """`judged_genuine` marks reviews a person reinstated: they count in full, whatever their
+    suspicion score."""
     weights = np.where(in_block, 0.0, 1.0 - np.clip(suspicion, 0, 1))
+    if judged_genuine is not None:
+        weights = np.where(judged_genuine, 1.0, weights)
     effective = float(weights.sum())
     robust = (PRIOR_STRENGTH * category_mean + float((weights * ratings).sum())) / (
         PRIOR_STRENGTH + effective

@@ -70,14 +70,20 @@ def _rate(session: Session, clock: Clock, merchant: str, listing_id: int | None)
         if (members & mine).any():
             count += 1
             in_block |= members & mine
-    # reviews a person reinstated on the merchant's appeal count again, whatever the graph says
-    in_block &= ~np.array([bool(row.reinstated) for row in rows])
+    # reviews a person reinstated on the merchant's appeal count in full, whatever the graph
+    # and the score say
+    genuine = np.array([bool(row.reinstated) for row in rows])
+    in_block &= ~genuine
     category_mean = float(r.rating[~in_block].mean()) if (~in_block).any() else 3.0
-    whole = honest(r.rating[mine], suspicion[mine], in_block[mine], count, category_mean)
+    whole = honest(
+        r.rating[mine], suspicion[mine], in_block[mine], count, category_mean, genuine[mine]
+    )
     result = whole
     if listing_id is not None:
         shown = mine & np.array([row.listing_id == listing_id for row in rows])
-        result = honest(r.rating[shown], suspicion[shown], in_block[shown], count, category_mean)
+        result = honest(
+            r.rating[shown], suspicion[shown], in_block[shown], count, category_mean, genuine[shown]
+        )
     fake_ids = [rows[i].id for i in np.flatnonzero(in_block)]
     newly = [rows[i].id for i in np.flatnonzero(in_block) if not rows[i].excluded]
     catalog_reviews.exclude(session, fake_ids)
@@ -135,16 +141,13 @@ def _index(session: Session) -> gate.Intercepted:
     return index
 
 
-def check_listing_seen(session: Session, draft_key: str | None) -> gate.Verdict | None:
-    """The verdict a draft already got, if it was intercepted before."""
-    if draft_key is None:
-        return None
-    seen = session.execute(
-        select(interceptions.c.outcome, interceptions.c.reasons).where(
-            interceptions.c.draft_key == draft_key
-        )
-    ).first()
-    return None if seen is None else gate.Verdict(seen.outcome, tuple(seen.reasons))
+def _intercepted_before(session: Session, draft_key: str | None) -> bool:
+    return draft_key is not None and (
+        session.execute(
+            select(interceptions.c.id).where(interceptions.c.draft_key == draft_key)
+        ).first()
+        is not None
+    )
 
 
 def check_listing(
@@ -162,11 +165,9 @@ def check_listing(
     listing_id: int | None = None,
 ) -> gate.Verdict:
     """Run the gate and record an interception (linked to rule CF-1) when it blocks or holds.
-    A draft already intercepted under `draft_key` (a retried request) gets its first verdict
-    again and is not counted twice; `listing_id` names the listing a blocked change was for."""
-    seen = check_listing_seen(session, draft_key)
-    if seen is not None:
-        return seen
+    The gate always runs (authorizations and the merchant's record change); a draft already
+    intercepted under the same `draft_key` (a retried request: same merchant, same body) is
+    not recorded, so it is not counted twice. `listing_id` names the listing a change was for."""
     day = clock.now().date()
     brand_of = None
     if product_id is not None:
@@ -195,7 +196,7 @@ def check_listing(
         _index(session),
         merchant_serious_points,
     )
-    if verdict.outcome != "allow":
+    if verdict.outcome != "allow" and not _intercepted_before(session, draft_key):
         try:
             with session.begin_nested():
                 session.execute(
@@ -213,7 +214,7 @@ def check_listing(
                     ),
                 )
         except IntegrityError:  # the same draft intercepted by a concurrent retry
-            return check_listing_seen(session, draft_key) or verdict
+            return verdict
         events.append(
             session,
             clock,

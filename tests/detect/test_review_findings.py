@@ -1,0 +1,398 @@
+"""Holes a review found in the detection additions, each pinned by a test."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from tests.cases.test_stories import completed_order
+from tests.detect.farm import farm_reviews
+from tests.detect.test_http_images_appeals import upload
+from xinren.access import service as access
+from xinren.api.app import create_app
+from xinren.cases import service as cases
+from xinren.catalog import reviews as catalog_reviews
+from xinren.catalog import service as catalog
+from xinren.catalog.tables import interceptions, review_appeals
+from xinren.clock import FakeClock
+from xinren.db import make_engine
+from xinren.detect import buyers
+from xinren.detect import service as detect
+from xinren.errors import ConcurrentRequest
+from xinren.liability import cases as stories
+from xinren.parties import deposits, samples
+from xinren.provenance.store import FileStore
+from xinren.rules import notices
+from xinren.timers import service as timers
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(datetime(2026, 7, 20, tzinfo=UTC))
+
+
+def _interceptions(session, merchant: str | None = None) -> int:
+    q = select(func.count()).select_from(interceptions)
+    if merchant is not None:
+        q = q.where(interceptions.c.merchant == merchant)
+    return int(session.execute(q).scalar_one())
+
+
+def _farm(session, clock, store_dir, tag):
+    case = stories.phone_case(session, clock, FileStore(store_dir), tag)
+    shop = case.refs["shop"]
+    listing = catalog.list_listings(session, merchant=shop)[0]
+    catalog_reviews.add_many(session, clock, farm_reviews(listing.id, clock.now()))
+    return case, shop, listing
+
+
+# --- the counterfeit gate: PATCH and the draft key ---
+
+
+def test_a_changed_listing_is_not_let_through_on_a_stale_verdict(factory, clock, tmp_path):
+    """PATCH keys its interception by the body alone: a change once held for review is let
+    through again later without the gate running, even after the seller lost its authorization
+    (the gate would now block it)."""
+    with factory() as s:
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "st")
+        shop = case.refs["shop"]
+        listing = catalog.list_listings(s, merchant=shop)[0]
+        brand = catalog.get_product(s, listing.product_id).brand_id
+        key = access.create_key(s, clock, "merchant", subject=shop)[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    auth = {"Authorization": f"Bearer {key}"}
+    path = f"/v1/catalog/listings/{listing.id}"
+    low = client.patch(path, headers=auth, json={"price": 80_000})  # 40% of the reference: review
+    assert low.status_code == 200, low.text
+    assert client.patch(path, headers=auth, json={"price": listing.price}).status_code == 200
+    with factory() as s:  # the shop's authorization is revoked
+        [grant] = catalog.authorizations_of(s, shop, brand)
+        catalog.revoke_authorization(s, clock, grant.id)
+        s.commit()
+    fresh = client.patch(path, headers=auth, json={"price": 80_001})
+    assert fresh.status_code == 409  # the gate, run, blocks the unauthorized seller
+    again = client.patch(path, headers=auth, json={"price": 80_000})
+    assert again.status_code == 409, again.json()  # today: 200 on the first verdict, replayed
+    assert client.get(path, headers=auth).json()["price"] == listing.price
+
+
+def test_one_idempotency_key_does_not_carry_a_verdict_to_another_merchants_draft(
+    factory, clock, tmp_path
+):
+    """POST /listings keys the interception by (API key, Idempotency-Key) only: a platform key
+    relaying two merchants' drafts under the same key gives the second merchant the first one's
+    verdict (naming the first merchant) and the second counterfeit is never recorded."""
+    with factory() as s:
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "dk")
+        listing = catalog.list_listings(s, merchant=case.refs["shop"])[0]
+        for m in ("merchant:grey-a", "merchant:grey-b"):
+            samples.verified(s, clock, m)
+        platform = access.create_key(s, clock, "platform")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+
+    def draft(merchant: str, title: str):
+        return client.post(
+            "/v1/catalog/listings",
+            headers={"Authorization": f"Bearer {platform}", "Idempotency-Key": "draft-1"},
+            json={
+                "merchant": merchant,
+                "product_id": listing.product_id,
+                "batch_ids": [case.batch_id],
+                "title": title,
+                "price": 199_900,
+                "currency": "CNY",
+            },
+        )
+
+    first = draft("merchant:grey-a", "Huamei P50 phone")
+    assert first.status_code == 409 and "merchant:grey-a" in first.text
+    second = draft("merchant:grey-b", "Huamei P50 sealed box, genuine")
+    assert "merchant:grey-a" not in second.text  # today: grey-a's reasons shown to grey-b
+    with factory() as s:
+        recorded = _interceptions(s, "merchant:grey-b")
+    assert second.status_code == 422 or recorded == 1  # refused as a reused key, or counted
+
+
+def test_a_change_to_a_removed_listing_is_refused_before_the_gate(factory, clock, tmp_path):
+    """A removed listing cannot change; the gate must not count the attempt as an intercepted
+    listing (the transparency report's figure) nor answer with gate reasons."""
+    with factory() as s:
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "rm")
+        shop = case.refs["shop"]
+        listing = catalog.list_listings(s, merchant=shop)[0]
+        catalog.set_listing_status(s, clock, listing.id, "removed", reason="sanction")
+        key = access.create_key(s, clock, "merchant", subject=shop)[1]
+        before = _interceptions(s)
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    r = client.patch(
+        f"/v1/catalog/listings/{listing.id}",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"price": 1_000},
+    )
+    assert r.status_code == 409 and "removed" in r.json()["detail"], r.json()
+    with factory() as s:
+        assert _interceptions(s) == before
+
+
+# --- PDQ on uploaded images ---
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that declares a huge canvas (a decompression bomb's header)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_is_refused_naming_the_field(factory, clock, tmp_path):
+    store = FileStore(tmp_path / "d")
+    with factory() as s:
+        case = stories.phone_case(s, clock, store, "bo")
+        owner = access.create_key(s, clock, "brand_owner", subject=case.refs["owner"])[1]
+        listing = catalog.list_listings(s, merchant=case.refs["shop"])[0]
+        brand = catalog.get_product(s, listing.product_id).brand_id
+        s.commit()
+    client = TestClient(
+        create_app(clock=clock, sessions=factory, store=store), raise_server_exceptions=False
+    )
+    bomb = upload(
+        client, owner, _png_header_only(30_000, 30_000), case.refs["owner"], f"brand:{brand}"
+    )
+    r = client.post(
+        f"/v1/catalog/brands/{brand}/images",
+        headers={"Authorization": f"Bearer {owner}"},
+        json={"document": bomb},
+    )
+    assert r.status_code == 422, r.text  # today: PIL's DecompressionBombError, a 500
+    assert r.json()["errors"][0]["field"] in ("document", "images")
+
+
+# --- abuse weights ---
+
+
+def test_identifiers_differing_only_in_spacing_link_the_accounts(session, clock):
+    """The digest is said to ignore spacing, but only runs of spaces are collapsed: a ring
+    escapes the link by writing the same payment account without spaces."""
+    buyers.add_identifier(session, clock, "buyer:ring1", "payment_account", "6222 0000 1111 2222")
+    buyers.add_identifier(session, clock, "buyer:ring2", "payment_account", "6222000011112222")
+    assert buyers.record_of(session, "buyer:ring2").shared_with_others == 1
+
+
+def _unfounded(session, clock, reporter, n, prefix, target):
+    for i in range(n):
+        filed = notices.file_notice(
+            session,
+            clock,
+            f"{prefix}{i}",
+            reporter=reporter,
+            target=target,
+            category="misrepresentation",
+            text="not as described",
+        )
+        notices.decide(
+            session,
+            clock,
+            f"{prefix}d{i}",
+            filed.id,
+            outcome="manifestly_unfounded",
+            reason="the order shows the goods matched",
+            decided_by="reviewer:ann",
+        )
+
+
+def _held_case(session, clock):
+    samples.verified(session, clock, "merchant:tea")
+    deposits.pay_deposit(session, clock, "dep", "merchant:tea", 500_000, "CNY")
+    order = completed_order(session, clock, "merchant:tea", "ab", 12_800, "tea")
+    for n in range(4):
+        _unfounded(session, clock, f"buyer:ring{n}", 3, f"r{n}-", "merchant:tea")
+        buyers.add_identifier(session, clock, f"buyer:ring{n}", "address", "Room 1, 8 Lane")
+    buyers.add_identifier(session, clock, order.buyer, "address", "room 1, 8 lane")
+    filed = cases.file_case(
+        session,
+        clock,
+        "c-held",
+        order_id=order.id,
+        buyer=order.buyer,
+        kind="counterfeit",
+        statement="fake tea",
+    )
+    assert cases.get_case(session, filed["id"], staff=True)["buyer_weight"] < 0.5
+    return order, filed
+
+
+def test_a_case_held_for_review_keeps_a_deadline(session, clock):
+    """The held case goes to mediation with no timer, no reviewer and no decision date: nothing
+    brings it back (cases.yaml's decision_days is never used)."""
+    _, filed = _held_case(session, clock)
+    clock.advance(timedelta(hours=49))
+    for t in [t for t in timers.pending(session) if t.kind == cases.MERCHANT_DEADLINE]:
+        cases._merchant_deadline(session, clock, t)
+        timers.cancel(session, t.kind, t.subject)
+    held = cases.get_case(session, filed["id"])
+    assert held["state"] == "in_mediation" and held["outcome"] is None
+    waiting = [t for t in timers.pending(session) if t.subject == str(filed["id"])]
+    assert waiting, "a held case has no timer: it waits for a reviewer for ever"
+
+
+def test_the_merchant_does_not_see_the_buyers_abuse_weight(factory, clock):
+    """GET /v1/cases/{id} returns every column, buyer_weight included: the merchant learns that
+    the buyer is rated abusive (from identifiers shared with other accounts)."""
+    with factory() as s:
+        _, filed = _held_case(s, clock)
+        merchant = access.create_key(s, clock, "merchant", subject="merchant:tea")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    auth = {"Authorization": f"Bearer {merchant}"}
+    one = client.get(f"/v1/cases/{filed['id']}", headers=auth)
+    assert one.status_code == 200
+    assert "buyer_weight" not in one.json()
+    assert all("buyer_weight" not in c for c in client.get("/v1/cases", headers=auth).json())
+
+
+# --- review appeals and the rating ---
+
+
+def test_reinstated_reviews_count_in_full(session, clock, tmp_path):
+    """A person judged these reviews genuine, yet the rating still weights them by the
+    unsupervised suspicion score, so the reinstated reviews barely count."""
+    _, shop, _ = _farm(session, clock, tmp_path / "d", "rf")
+    before = detect.rate_merchant(session, clock, shop)
+    excluded = [r.id for r in catalog_reviews.of_merchant(session, shop) if r.excluded]
+    appeal = catalog_reviews.appeal_exclusion(
+        session, clock, "rf1", merchant=shop, review_ids=excluded[:40], reason="real customers"
+    )
+    catalog_reviews.decide_appeal(
+        session, clock, appeal.id, decided_by="reviewer:li", reinstate=excluded[:40], reason="ok"
+    )
+    after = detect.rate_merchant(session, clock, shop)
+    assert after.discounted_in_blocks == before.discounted_in_blocks - 40
+    assert after.effective - before.effective >= 40 * 0.9, (before.effective, after.effective)
+
+
+def test_a_retried_decision_on_a_review_appeal_gets_the_decision(factory, clock, tmp_path):
+    """The decision endpoint takes no Idempotency-Key: a reviewer's retry of the very same
+    decision (a lost response) is answered 409 instead of with the decision."""
+    with factory() as s:
+        _, shop, _ = _farm(s, clock, tmp_path / "d", "rd")
+        detect.rate_merchant(s, clock, shop)
+        excluded = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:3]
+        appeal = catalog_reviews.appeal_exclusion(
+            s, clock, "rd1", merchant=shop, review_ids=excluded, reason="regulars"
+        )
+        reviewer = access.create_key(s, clock, "reviewer", subject="reviewer:li")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    body = {"reinstate": excluded, "reason": "their orders were delivered"}
+    headers = {"Authorization": f"Bearer {reviewer}", "Idempotency-Key": "dec-1"}
+    path = f"/v1/catalog/review-appeals/{appeal.id}/decision"
+    first = client.post(path, headers=headers, json=body)
+    assert first.status_code == 200
+    retry = client.post(path, headers=headers, json=body)
+    assert retry.status_code == 200 and retry.json() == first.json(), retry.json()
+
+
+@pytest.mark.postgres
+def test_concurrent_retries_of_one_appeal_are_one_appeal_not_a_500(fresh_url, clock, tmp_path):
+    """appeal_exclusion does not catch the unique key's violation: a retry racing the first
+    request ends in IntegrityError (a 500) instead of ConcurrentRequest or the appeal."""
+    engine = make_engine(fresh_url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions() as s:
+        _, shop, _ = _farm(s, clock, tmp_path / "d", "cc")
+        detect.rate_merchant(s, clock, shop)
+        ids = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:5]
+        s.commit()
+    result: dict[str, object] = {}
+
+    def retry() -> None:
+        with sessions() as s2:
+            try:
+                result["appeal"] = catalog_reviews.appeal_exclusion(
+                    s2, clock, "same", merchant=shop, review_ids=ids, reason="regulars"
+                )
+                s2.commit()
+            except Exception as e:
+                result["error"] = e
+                s2.rollback()
+
+    first = sessions()
+    try:
+        catalog_reviews.appeal_exclusion(
+            first, clock, "same", merchant=shop, review_ids=ids, reason="regulars"
+        )
+        worker = threading.Thread(target=retry)
+        worker.start()
+        time.sleep(1.0)  # the retry waits on the unique key held by the first
+        first.commit()
+        worker.join(30)
+    finally:
+        first.close()
+    with sessions() as s:
+        n = s.execute(select(func.count()).select_from(review_appeals)).scalar_one()
+    engine.dispose()
+    assert n == 1
+    error = result.get("error")
+    assert error is None or isinstance(error, ConcurrentRequest), repr(error)
+
+
+@pytest.mark.postgres
+def test_two_appeals_filed_at_once_do_not_both_contest_the_same_reviews(fresh_url, clock, tmp_path):
+    """The 'one open appeal per review' check reads without a lock: two appeals filed at the
+    same time under different keys both open on the same reviews."""
+    engine = make_engine(fresh_url)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions() as s:
+        _, shop, _ = _farm(s, clock, tmp_path / "d", "dd")
+        detect.rate_merchant(s, clock, shop)
+        ids = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:5]
+        s.commit()
+    first, second = sessions(), sessions()
+    outcome: dict[str, object] = {}
+
+    def file_second() -> None:
+        try:
+            catalog_reviews.appeal_exclusion(
+                second, clock, "k2", merchant=shop, review_ids=ids, reason="again"
+            )
+            second.commit()
+        except Exception as e:
+            outcome["error"] = e
+            second.rollback()
+
+    try:
+        catalog_reviews.appeal_exclusion(
+            first, clock, "k1", merchant=shop, review_ids=ids, reason="regulars"
+        )
+        worker = threading.Thread(target=file_second)
+        worker.start()
+        time.sleep(1.0)
+        first.commit()
+        worker.join(30)
+    finally:
+        first.close()
+        second.close()
+    with sessions() as s:
+        open_appeals = s.execute(
+            select(func.count())
+            .select_from(review_appeals)
+            .where(review_appeals.c.merchant == shop, review_appeals.c.status == "open")
+        ).scalar_one()
+    engine.dispose()
+    assert open_appeals == 1, outcome
