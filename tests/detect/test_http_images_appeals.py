@@ -215,3 +215,48 @@ def test_a_changed_listing_passes_the_gate_again_and_listings_have_honest_rating
     assert rating["listing"] == listing.id and rating["reviews"] == 12 and rating["raw"] == 4.0
     assert "from 12 reviews" in rating["explanation"]
     assert client.get("/v1/catalog/listings/999999/rating", headers=auth).status_code == 404
+
+
+def test_a_listing_keeps_its_photos_and_a_change_of_photos_is_recorded(factory, clock, tmp_path):
+    from xinren.events import service as events
+
+    store = FileStore(tmp_path / "d")
+    with factory() as s:
+        case = cases.phone_case(s, clock, store, "ph")
+        shop = case.refs["shop"]
+        listing = catalog.get_listing(s, catalog.list_listings(s, merchant=shop)[0].id)
+        samples.verified(s, clock, "merchant:grey")
+        mine = access.create_key(s, clock, "merchant", subject=shop)[1]
+        grey = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
+        s.commit()
+    client = TestClient(create_app(clock=clock, sessions=factory, store=store))
+    auth = {"Authorization": f"Bearer {mine}"}
+    first = upload(client, mine, png(11), shop, "listing:new")
+    second = upload(client, mine, png(12), shop, f"listing:{listing.id}")
+    theirs = upload(client, grey, png(13), "merchant:grey", "listing:x")
+    created = client.post(
+        "/v1/catalog/listings",
+        headers=auth | {"Idempotency-Key": "ph1"},
+        json={
+            "merchant": shop,
+            "product_id": listing.product_id,
+            "batch_ids": list(listing.batch_ids),
+            "title": "P50, as sold on stream",
+            "price": listing.price,
+            "currency": listing.currency,
+            "images": [first],
+        },
+    )
+    assert created.status_code == 201, created.text
+    new_id = created.json()["id"]
+    path = f"/v1/catalog/listings/{new_id}"
+    assert client.get(path, headers=auth).json()["images"] == [first]
+    assert client.patch(path, headers=auth, json={"images": [theirs]}).status_code == 403
+    changed = client.patch(path, headers=auth, json={"images": [first, second]})
+    assert changed.status_code == 200 and changed.json()["images"] == [first, second]
+    priced = client.patch(path, headers=auth, json={"price": listing.price - 1})
+    assert priced.json()["images"] == [first, second]  # photos unchanged when not named
+    with factory() as s:
+        change = next(e for e in events.read(s, limit=10_000) if e.topic == "listing.changed")
+    assert change.payload["before"] == {"images": [first]}
+    assert change.payload["after"] == {"images": [first, second]}

@@ -113,7 +113,7 @@ class ListingIn(_In):
 class ListingChangeIn(_In):
     title: Title | None = None
     price: Price | None = None
-    images: Annotated[list[Sha256], Field(max_length=20)] = []
+    images: Annotated[list[Sha256], Field(max_length=20)] | None = None  # None: unchanged
 
 
 class LiveSessionIn(_In):
@@ -389,7 +389,7 @@ def create_listing(
         "POST listings",
         body,
         response,
-        lambda: service.create_listing(session, clock, **body.model_dump(exclude={"images"})),
+        lambda: service.create_listing(session, clock, **body.model_dump()),
     )
 
 
@@ -438,7 +438,10 @@ def change_listing(
         text=listing.claim_text,
         price=listing.price if body.price is None else body.price,
         product_id=listing.product_id,
-        images=tuple(_image_hash(session, store, principal, d) for d in body.images),
+        images=tuple(
+            _image_hash(session, store, principal, d)
+            for d in (listing.images if body.images is None else body.images)
+        ),
         draft_key=f"change:{listing_id}:{_fingerprint(body)}",
         listing_id=listing_id,
     )
@@ -449,7 +452,9 @@ def change_listing(
             field="listing",
             reasons=list(verdict.reasons),
         )
-    changed = service.change_listing(session, clock, listing_id, title=body.title, price=body.price)
+    changed = service.change_listing(
+        session, clock, listing_id, title=body.title, price=body.price, images=body.images
+    )
     session.commit()
     return _json(changed)
 

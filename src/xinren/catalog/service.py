@@ -4,6 +4,7 @@ a live session's listings are its merchant's), so a sale can always be traced to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -87,6 +88,9 @@ class Inspection:
 Authorization = Grant
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     id: int
@@ -99,6 +103,7 @@ class Listing:
     claim_text: str
     status: str
     batch_ids: tuple[int, ...]
+    images: tuple[str, ...] = ()  # sha256 digests of the photos' documents
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,6 +528,7 @@ def create_listing(
     currency: str,
     claims: Mapping[str, Any] | None = None,
     claim_text: str = "",
+    images: Sequence[str] = (),
 ) -> Listing:
     """List a product; only a verified merchant may, and every batch must be of the product."""
     check_ref(merchant, "merchant", kind="merchant")
@@ -555,6 +561,7 @@ def create_listing(
             currency=currency,
             claims=checked,
             claim_text=claim_text,
+            images=_images(images),
             status="active",
             created_at=now,
             updated_at=now,
@@ -574,6 +581,15 @@ def create_listing(
     return get_listing(session, listing_id)
 
 
+def _images(images: Sequence[str]) -> list[str]:
+    if len(images) > 20 or any(not _SHA256.fullmatch(d) for d in images):
+        raise ValidationFailed(
+            "images names at most 20 photos, each the sha256 of an uploaded document",
+            field="images",
+        )
+    return list(images)
+
+
 def require_changeable(session: Session, listing: Listing) -> None:
     """Only an active listing of a merchant still allowed to list can change."""
     parties.require_verified(session, listing.merchant, "change listings", listing=True)
@@ -591,9 +607,10 @@ def change_listing(
     *,
     title: str | None = None,
     price: int | None = None,
+    images: Sequence[str] | None = None,
 ) -> Listing:
-    """Change a listing's title or price (its claims are evidence buyers relied on: new
-    claims need a new listing). The old and new values go on the event feed."""
+    """Change a listing's title, price or photos (its claims are evidence buyers relied on:
+    new claims need a new listing). The old and new values go on the event feed."""
     listing = get_listing(session, listing_id)
     require_changeable(session, listing)
     changes: dict[str, Any] = {}
@@ -603,6 +620,8 @@ def change_listing(
     if price is not None and price != listing.price:
         check_amount(price, "price", positive=True)
         changes["price"] = price
+    if images is not None and tuple(images) != listing.images:
+        changes["images"] = _images(images)
     if changes:
         session.execute(
             update(listings)
@@ -617,7 +636,10 @@ def change_listing(
             {
                 "listing": listing_id,
                 "merchant": listing.merchant,
-                "before": {k: getattr(listing, k) for k in changes},
+                "before": {
+                    k: list(v) if isinstance(v, tuple) else v
+                    for k, v in ((k, getattr(listing, k)) for k in changes)
+                },
                 "after": changes,
             },
         )
@@ -665,6 +687,7 @@ def get_listing(session: Session, listing_id: int) -> Listing:
         r.claim_text,
         r.status,
         tuple(batch_ids),
+        tuple(r.images or ()),
     )
 
 

@@ -110,6 +110,8 @@ listings = Table(
     Column("currency", String(3), nullable=False),
     Column("claims", JSON, nullable=False),  # structured attributes the listing asserts
     Column("claim_text", Text, nullable=False),
+    # the listing's photos: sha256 digests of documents in the evidence store
+    Column("images", JSON, nullable=False, server_default=text("'[]'")),
     Column("status", String(10), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
