@@ -48,9 +48,10 @@ def notice(session, clock, key, reporter, target=SHOP):
     )
 
 
-def unfounded(session, clock, reporter, n, prefix):
+def unfounded(session, clock, reporter, n, prefix, target=SHOP):
+    """`n` notices from `reporter`, each decided manifestly unfounded."""
     for i in range(n):
-        filed = notice(session, clock, f"{prefix}{i}", reporter)
+        filed = notice(session, clock, f"{prefix}{i}", reporter, target)
         notices.decide(
             session,
             clock,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from tests.cases.test_stories import completed_order
 from tests.detect.farm import farm_reviews
+from tests.detect.test_abuse_and_appeals import unfounded
 from tests.detect.test_http_images_appeals import upload
 from xinren.access import service as access
 from xinren.api.app import create_app
@@ -30,7 +31,6 @@ from xinren.errors import ConcurrentRequest
 from xinren.liability import cases as stories
 from xinren.parties import deposits, samples
 from xinren.provenance.store import FileStore
-from xinren.rules import notices
 from xinren.timers import service as timers
 
 
@@ -194,34 +194,12 @@ def test_identifiers_differing_only_in_spacing_link_the_accounts(session, clock)
     assert buyers.record_of(session, "buyer:ring2").shared_with_others == 1
 
 
-def _unfounded(session, clock, reporter, n, prefix, target):
-    for i in range(n):
-        filed = notices.file_notice(
-            session,
-            clock,
-            f"{prefix}{i}",
-            reporter=reporter,
-            target=target,
-            category="misrepresentation",
-            text="not as described",
-        )
-        notices.decide(
-            session,
-            clock,
-            f"{prefix}d{i}",
-            filed.id,
-            outcome="manifestly_unfounded",
-            reason="the order shows the goods matched",
-            decided_by="reviewer:ann",
-        )
-
-
 def _held_case(session, clock):
     samples.verified(session, clock, "merchant:tea")
     deposits.pay_deposit(session, clock, "dep", "merchant:tea", 500_000, "CNY")
     order = completed_order(session, clock, "merchant:tea", "ab", 12_800, "tea")
     for n in range(4):
-        _unfounded(session, clock, f"buyer:ring{n}", 3, f"r{n}-", "merchant:tea")
+        unfounded(session, clock, f"buyer:ring{n}", 3, f"r{n}-", "merchant:tea")
         buyers.add_identifier(session, clock, f"buyer:ring{n}", "address", "Room 1, 8 Lane")
     buyers.add_identifier(session, clock, order.buyer, "address", "room 1, 8 lane")
     filed = cases.file_case(
