@@ -66,9 +66,12 @@ def test_the_page_shows_the_same_figures_in_either_language(client, lang):
     assert show(0.5, "rate", lang) in page  # the automated decisions' error rate
     # the switch keeps the period, the form and the JSON link too
     other = "en" if lang == "zh" else "zh"
-    assert f'href="/transparency?from=2026-01-01&amp;to=2026-12-31&amp;lang={other}"' in page
+    assert (
+        f'href="/transparency?from=2026-01-01&amp;to=2026-12-31&amp;tz=UTC&amp;lang={other}"'
+        in page
+    )
     assert 'name="from" value="2026-01-01"' in page and 'name="to" value="2026-12-31"' in page
-    assert 'href="/v1/transparency?from=2026-01-01&amp;to=2026-12-31"' in page
+    assert 'href="/v1/transparency?from=2026-01-01&amp;to=2026-12-31&amp;tz=UTC"' in page
 
 
 def test_without_a_period_it_is_the_year_so_far(client):
@@ -103,3 +106,17 @@ def test_the_page_is_read_only(client, session):
     assert client.post("/transparency").status_code == 405
     assert client.post("/v1/transparency").status_code == 405
     assert session.execute(select(func.count()).select_from(outbox)).scalar_one() == before
+
+
+def test_the_days_can_be_a_platforms_own_time_zone(client):
+    """In Asia/Shanghai, 2026 runs from 2025-12-31 16:00 to 2026-12-31 16:00 UTC: the review
+    written at 23:59 UTC on 31 December 2025 is in it, the one at 23:30 UTC a year later is not."""
+    utc = client.get("/v1/transparency", params=YEAR_QUERY).json()
+    local = client.get("/v1/transparency", params=YEAR_QUERY | {"tz": "Asia/Shanghai"}).json()
+    assert local["period"]["timezone"] == "Asia/Shanghai" and utc["period"]["timezone"] == "UTC"
+    assert local["reviews"]["received"] == utc["reviews"]["received"]  # one in, one out
+    assert local["reviews"]["excluded"] == utc["reviews"]["excluded"] + 1  # the 2025 fake
+    page = client.get("/transparency", params=YEAR_QUERY | {"tz": "Asia/Shanghai", "lang": "en"})
+    assert "Asia/Shanghai" in page.text and 'name="tz" value="Asia/Shanghai"' in page.text
+    bad = client.get("/v1/transparency", params=YEAR_QUERY | {"tz": "Mars/Olympus"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "tz"

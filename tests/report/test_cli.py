@@ -136,6 +136,8 @@ def test_bad_input_says_what_to_do(cli, tmp_path):
     assert "error (from):" in bad.stderr and "YYYY-MM-DD" in bad.stderr
     bad = cli("report", *YEAR, "--lang", "fr", code=2)
     assert "error (lang):" in bad.stderr
+    bad = cli("report", *YEAR, "--tz", "Mars/Olympus", code=2)
+    assert "error (tz):" in bad.stderr and "Asia/Shanghai" in bad.stderr
     a_file = tmp_path / "file"
     a_file.write_text("x")
     bad = cli("report", *YEAR, "--out", str(a_file), code=2)

@@ -205,3 +205,13 @@ def test_the_file_holds_both_languages_and_nothing_from_outside():
 def test_the_file_report_holds_both_languages_with_unique_ids():
     ids = re.findall(r' id="([^"]+)"', html.document(_empty_report(), "en"))
     assert ids and len(ids) == len(set(ids))
+
+
+def test_a_period_in_a_time_zone_starts_and_ends_at_local_midnight():
+    p = Period.parse("2026-01-01", "2026-12-31", "Asia/Shanghai")
+    assert p.start == datetime(2025, 12, 31, 16, tzinfo=UTC)
+    assert p.end == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert p.as_dict()["timezone"] == "Asia/Shanghai"
+    with pytest.raises(ValidationFailed) as e:
+        Period.parse("2026-01-01", "2026-12-31", "Not/AZone")
+    assert e.value.field == "tz"

@@ -17,7 +17,7 @@ from xinren.clock import Clock, SystemClock
 from xinren.db import session_factory, unit_of_work
 from xinren.errors import ValidationFailed
 from xinren.report import export
-from xinren.report.model import Period, check_lang, show
+from xinren.report.model import Period, check_lang, parse_day, show
 
 app = typer.Typer()
 DEFAULT_OUT = Path("xinren-report")
@@ -98,18 +98,19 @@ def summary(out_console: Console, written: export.Written) -> None:
 def report(
     first: Annotated[
         str | None,
-        typer.Option("--from", help="first day, YYYY-MM-DD (UTC); default: 1 January this year"),
+        typer.Option("--from", help="first day, YYYY-MM-DD; default: 1 January of --to's year"),
     ] = None,
     last: Annotated[
         str | None, typer.Option("--to", help="last day, included, YYYY-MM-DD; default: today")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="the folder to write into")] = DEFAULT_OUT,
     lang: Annotated[str, typer.Option(help="zh or en: the language the HTML opens in")] = "zh",
+    tz: Annotated[str, typer.Option(help="the days' time zone (IANA), e.g. Asia/Shanghai")] = "UTC",
 ) -> None:
     """The transparency report (信任建设报告) for a period: report.html, report.json and the
     period's DSA statements of reasons (statements/batch-NNNN.json, at most 100 each)."""
-    today = SystemClock().now().date()
-    period = Period.parse(first or date(today.year, 1, 1), last or today)
+    end = parse_day(last, "to") if last else SystemClock().now().date()
+    period = Period.parse(first or date(end.year, 1, 1), end, tz)
     check_lang(lang)
     with opened() as engine:
         written = write_report(engine, console, period, out, lang=lang)

@@ -1,7 +1,8 @@
 """`GET /transparency` (the public report page, Chinese or English) and `GET /v1/transparency`
 (the same figures as JSON). Public and read-only: no key, nothing written.
 
-The period is `from` and `to`, whole UTC days, both included, at most three years; without
+The period is `from` and `to`, whole days in `tz` (UTC by default), both included, at most
+three years; without
 `from`, from 1 January of `to`'s year; without `to`, up to today.
 """
 
@@ -30,9 +31,12 @@ def get_period(
     last: Annotated[
         str | None, Query(alias="to", description="last day, YYYY-MM-DD (UTC), included")
     ] = None,
+    tz: Annotated[
+        str, Query(max_length=64, description="the days' time zone, e.g. Asia/Shanghai")
+    ] = "UTC",
 ) -> Period:
     end = parse_day(last, "to") if last is not None else clock.now().date()
-    return Period.parse(first if first is not None else date(end.year, 1, 1), end).at_most(
+    return Period.parse(first if first is not None else date(end.year, 1, 1), end, tz).at_most(
         MAX_PUBLIC_DAYS
     )
 

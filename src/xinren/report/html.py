@@ -488,7 +488,7 @@ class _Doc:
     def header(self) -> str:
         p = self.report.period
         when = label("period_note", self.lang).format(
-            first=p.first.isoformat(), last=p.last.isoformat()
+            first=p.first.isoformat(), last=p.last.isoformat(), tz=p.tz
         )
         other = "en" if self.lang == "zh" else "zh"
         return (
@@ -525,13 +525,15 @@ def _page_controls(report: Report, lang: str) -> str:
     p = report.period
     links = []
     for code in LANGS:
-        query = urlencode({"from": p.first.isoformat(), "to": p.last.isoformat(), "lang": code})
+        query = urlencode(
+            {"from": p.first.isoformat(), "to": p.last.isoformat(), "tz": p.tz, "lang": code}
+        )
         current = ' aria-current="true"' if code == lang else ""
         links.append(
             f'<a href="{escape("/transparency?" + query)}" hreflang="{HTML_LANG[code]}" '
             f'data-lang-switch="{code}"{current}>{escape(label(f"lang_{code}", code))}</a>'
         )
-    json_query = urlencode({"from": p.first.isoformat(), "to": p.last.isoformat()})
+    json_query = urlencode({"from": p.first.isoformat(), "to": p.last.isoformat(), "tz": p.tz})
     return (
         '<nav class="controls">'
         f'<span class="switch">{escape(label("language", lang))}: {" | ".join(links)}</span>'
@@ -541,6 +543,7 @@ def _page_controls(report: Report, lang: str) -> str:
         f'<label>{escape(label("to", lang))} <input type="date" name="to" '
         f'value="{p.last.isoformat()}" required></label>'
         f'<input type="hidden" name="lang" value="{lang}">'
+        f'<input type="hidden" name="tz" value="{escape(p.tz)}">'
         f'<button type="submit">{escape(label("show_period", lang))}</button></form>'
         f'<a href="{escape("/v1/transparency?" + json_query)}" id="json">'
         f"{escape(label('json_link', lang))}</a>"

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xinren.cases.model import KINDS as COMPLAINT_KINDS
 from xinren.errors import ValidationFailed
@@ -65,14 +66,28 @@ def parse_day(value: str | date, name: str) -> date:
         raise ValidationFailed(f"{name} {value!r} is not a calendar day", field=name) from None
 
 
+def zone(name: str) -> ZoneInfo:
+    """An IANA time zone, or a clear error naming the field."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"tz is an IANA time zone such as UTC or Asia/Shanghai; got {name!r}", field="tz"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Whole UTC days, both included: `first` 00:00 UTC up to the day after `last`."""
+    """Whole days, both included, in the time zone `tz` (an IANA name; UTC by default, and
+    e.g. Asia/Shanghai for a Chinese platform's calendar year): `first` 00:00 up to midnight
+    after `last`, local time."""
 
     first: date
     last: date
+    tz: str = "UTC"
 
     def __post_init__(self) -> None:
+        zone(self.tz)
         if self.last >= date.max:
             raise ValidationFailed("to is at most 9999-12-30", field="to")
         if self.first > self.last:
@@ -83,17 +98,19 @@ class Period:
             )
 
     @classmethod
-    def parse(cls, first: str | date, last: str | date) -> Period:
-        return cls(parse_day(first, "from"), parse_day(last, "to"))
+    def parse(cls, first: str | date, last: str | date, tz: str = "UTC") -> Period:
+        return cls(parse_day(first, "from"), parse_day(last, "to"), tz)
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), UTC)
+        return datetime.combine(self.first, time(0), zone(self.tz)).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        """Exclusive: midnight UTC after the last day."""
-        return datetime.combine(self.last + timedelta(days=1), time(0), UTC)
+        """Exclusive: midnight after the last day, local time (as a UTC instant)."""
+        return datetime.combine(self.last + timedelta(days=1), time(0), zone(self.tz)).astimezone(
+            UTC
+        )
 
     @property
     def days(self) -> int:
@@ -111,7 +128,7 @@ class Period:
         return self
 
     def as_dict(self) -> dict[str, str]:
-        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": "UTC"}
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": self.tz}
 
 
 # --- arithmetic ---
@@ -573,8 +590,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "period": ("报告期", "Period"),
     "period_note": (
-        "{first} 至 {last}（含首尾两日，UTC）",
-        "{first} to {last} (both days included, UTC)",
+        "{first} 至 {last}（含首尾两日，{tz}）",
+        "{first} to {last} (both days included, {tz})",
     ),
     "generated": ("生成时间", "Generated"),
     "from": ("起始日", "From"),
