@@ -7,8 +7,6 @@ the first response.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -31,10 +29,12 @@ from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import pdq
 from xinren.detect import service as detect
+from xinren.detect.gate import Verdict
 from xinren.detect.ratings import HonestRating
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinren.ids import payload_hash
 from xinren.provenance import documents
-from xinren.provenance.api import StoreDep
+from xinren.provenance.api import StoreDep, may_read
 from xinren.provenance.store import FileStore
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
@@ -175,17 +175,28 @@ def _created(
     return result
 
 
-def _fingerprint(body: BaseModel) -> str:
-    """The same request sent twice is one draft."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    return hashlib.sha256(canonical).hexdigest()
+def _draft(body: BaseModel) -> str:
+    """The same request sent twice is one draft: the gate records it once."""
+    return payload_hash(body.model_dump(mode="json"))
+
+
+def _refuse_if_blocked(session: SessionDep, verdict: Verdict, what: str) -> None:
+    """A blocked draft is refused with the gate's reasons; its interception is committed first,
+    since it counts as intercepted goods whatever the caller does next."""
+    if verdict.outcome == "block":
+        session.commit()
+        raise Conflict(
+            f"{what} was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
+            field="listing",
+            reasons=list(verdict.reasons),
+        )
 
 
 def _image_hash(session: SessionDep, store: FileStore, principal: PrincipalDep, digest: str) -> str:
     """The PDQ hash of an uploaded image document the caller may read; a file that is not an
     image is refused."""
     doc, content = documents.read(session, store, digest)
-    if not is_staff(principal) and principal.subject not in (doc.meta.issuer, doc.meta.subject):
+    if not may_read(principal, doc):
         raise Forbidden(f"document {digest} is not {principal.subject}'s to use", field="images")
     try:
         return pdq.from_file(content)
@@ -372,15 +383,9 @@ def create_listing(
         price=body.price,
         product_id=body.product_id,
         images=tuple(_image_hash(session, store, principal, d) for d in body.images),
-        draft_key=f"create:{body.merchant}:{principal.key_id}:{key}:{_fingerprint(body)}",
+        draft_key=f"create:{body.merchant}:{principal.key_id}:{key}:{payload_hash(body.model_dump(mode='json'))}",
     )
-    if verdict.outcome == "block":
-        session.commit()  # the interception is kept: it counts as intercepted goods
-        raise Conflict(
-            "the listing was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
-            field="listing",
-            reasons=list(verdict.reasons),
-        )
+    _refuse_if_blocked(session, verdict, "the listing")
     return _created(
         session,
         clock,
@@ -442,16 +447,10 @@ def change_listing(
             _image_hash(session, store, principal, d)
             for d in (listing.images if body.images is None else body.images)
         ),
-        draft_key=f"change:{listing_id}:{_fingerprint(body)}",
+        draft_key=f"change:{listing_id}:{payload_hash(body.model_dump(mode='json'))}",
         listing_id=listing_id,
     )
-    if verdict.outcome == "block":
-        session.commit()  # the interception is kept; the listing is unchanged
-        raise Conflict(
-            "the change was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
-            field="listing",
-            reasons=list(verdict.reasons),
-        )
+    _refuse_if_blocked(session, verdict, "the change")  # the listing stays as it was
     changed = service.change_listing(
         session, clock, listing_id, title=body.title, price=body.price, images=body.images
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from xinren.access.service import Principal
 from xinren.api.deps import (
     ClockDep,
     IdempotencyKeyDep,
@@ -113,11 +114,16 @@ async def add_document(
     return _doc(doc)
 
 
+def may_read(principal: Principal, doc: documents.Document) -> bool:
+    """Evidence is for staff, its issuer and the party it is about (invoices and reports carry
+    prices and business terms)."""
+    return is_staff(principal) or principal.subject in (doc.meta.issuer, doc.meta.subject)
+
+
 def _readable(session: SessionDep, principal: PrincipalDep, sha256: str) -> documents.Document:
-    """Evidence is for staff, its issuer and the party it is about; to others it does not exist
-    (invoices and reports carry prices and business terms)."""
+    """A document the caller may read; to others it does not exist."""
     doc = documents.get(session, sha256)
-    if not is_staff(principal) and principal.subject not in (doc.meta.issuer, doc.meta.subject):
+    if not may_read(principal, doc):
         raise NotFound(f"no document {sha256}", field="sha256")
     return doc
 
