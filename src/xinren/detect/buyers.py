@@ -42,22 +42,15 @@ def add_identifier(session: Session, clock: Clock, account: str, kind: str, valu
         raise ValidationFailed(
             "value is 1 to 500 characters with at least one letter or digit", field="value"
         )
-    d = digest(kind, value)
-    if session.execute(
-        select(account_identifiers.c.id).where(
-            account_identifiers.c.account == account,
-            account_identifiers.c.kind == kind,
-            account_identifiers.c.digest == d,
-        )
-    ).first():
-        return False
     try:
         with session.begin_nested():
             session.execute(
                 account_identifiers.insert(),
-                dict(account=account, kind=kind, digest=d, created_at=clock.now()),
+                dict(
+                    account=account, kind=kind, digest=digest(kind, value), created_at=clock.now()
+                ),
             )
-    except IntegrityError:
+    except IntegrityError:  # already known: (account, kind, digest) is unique
         return False
     return True
 

@@ -36,7 +36,6 @@ def _arrays(rows: list[Any]) -> Reviews:
         None,
         buyers.astype(str),
         items.astype(str),
-        tuple(r.text for r in rows),
     )
 
 
@@ -141,15 +140,6 @@ def _index(session: Session) -> gate.Intercepted:
     return index
 
 
-def _intercepted_before(session: Session, draft_key: str | None) -> bool:
-    return draft_key is not None and (
-        session.execute(
-            select(interceptions.c.id).where(interceptions.c.draft_key == draft_key)
-        ).first()
-        is not None
-    )
-
-
 def check_listing(
     session: Session,
     clock: Clock,
@@ -196,7 +186,7 @@ def check_listing(
         _index(session),
         merchant_serious_points,
     )
-    if verdict.outcome != "allow" and not _intercepted_before(session, draft_key):
+    if verdict.outcome != "allow":
         try:
             with session.begin_nested():
                 session.execute(
@@ -213,7 +203,7 @@ def check_listing(
                         created_at=clock.now(),
                     ),
                 )
-        except IntegrityError:  # the same draft intercepted by a concurrent retry
+        except IntegrityError:  # the draft was intercepted before (draft_key is unique)
             return verdict
         events.append(
             session,
