@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xinren.catalog import model
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import review_appeals, reviews
 from xinren.clock import Clock
@@ -184,8 +185,7 @@ def appeal_exclusion(
     ids = sorted(set(review_ids))
     if not ids or len(ids) > 1000:
         raise ValidationFailed("review_ids names 1 to 1,000 reviews", field="review_ids")
-    if not reason.strip() or len(reason) > 4000:
-        raise ValidationFailed("reason is 1 to 4,000 characters", field="reason")
+    model.check_text(reason, "reason", 4000)
     # one merchant's appeals are filed one at a time, so two filed at once cannot both
     # contest the same reviews, and a racing retry finds the first one
     session.execute(select(parties.c.id).where(parties.c.ref == merchant).with_for_update())
@@ -262,8 +262,7 @@ def decide_appeal(
             "decided_by names the person, e.g. 'reviewer:li' (never automation)",
             field="decided_by",
         )
-    if not reason.strip() or len(reason) > 4000:
-        raise ValidationFailed("reason is 1 to 4,000 characters", field="reason")
+    model.check_text(reason, "reason", 4000)
     row = session.execute(
         select(review_appeals).where(review_appeals.c.id == appeal_id).with_for_update()
     ).first()
@@ -284,9 +283,7 @@ def decide_appeal(
         raise ValidationFailed(
             f"reviews {sorted(stray)} are not in appeal {appeal_id}", field="reinstate"
         )
-    status = (
-        "upheld" if not back else "reinstated" if len(back) == len(row.review_ids) else "partly"
-    )
+    status = model.appeal_outcome(len(row.review_ids), len(back))
     if back:
         session.execute(
             update(reviews).where(reviews.c.id.in_(back)).values(excluded=False, reinstated=True)
