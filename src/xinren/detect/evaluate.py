@@ -24,11 +24,16 @@ class Figures:
     seconds: float
 
 
+def _any_per_user(r: Reviews, flags: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """A reviewer is flagged (or fake) when any of its reviews is."""
+    out = np.zeros(r.n_users, dtype=bool)
+    np.logical_or.at(out, r.user, flags)
+    return out
+
+
 def _user_labels(r: Reviews) -> NDArray[np.bool_]:
     assert r.fake is not None
-    spam = np.zeros(r.n_users, dtype=bool)
-    np.logical_or.at(spam, r.user, r.fake)
-    return spam
+    return _any_per_user(r, r.fake)
 
 
 def evaluate(r: Reviews) -> list[Figures]:
@@ -127,11 +132,9 @@ def on_planted(r: Reviews, model: object | None = None) -> list[Flagged]:
     out: list[Flagged] = []
 
     def add(method: str, review_flags: NDArray[np.bool_], seconds: float) -> None:
-        user_flags = np.zeros(r.n_users, dtype=bool)
-        np.logical_or.at(user_flags, r.user, review_flags)
         for level, flags, truth in (
             ("review", review_flags, fake),
-            ("reviewer", user_flags, users),
+            ("reviewer", _any_per_user(r, review_flags), users),
         ):
             p, rc = _pr(flags, truth)
             out.append(Flagged(method, level, p, rc, int(flags.sum()), seconds))
@@ -139,7 +142,7 @@ def on_planted(r: Reviews, model: object | None = None) -> list[Flagged]:
     started = time.perf_counter()
     in_block = np.zeros(len(r), dtype=bool)
     for block in fraudar.detect(r.user, r.product, blocks=1):
-        in_block |= np.isin(r.user, block.users) & np.isin(r.product, block.products)
+        in_block |= block.covers(r.user, r.product)
     add("FRAUDAR (1 block)", in_block, time.perf_counter() - started)
     started = time.perf_counter()
     review, _ = unsupervised.scores(r)

@@ -25,6 +25,11 @@ class Block:
     products: NDArray[np.int64]
     density: float  # suspiciousness per node, the objective FRAUDAR maximises
 
+    def covers(self, users: NDArray[np.int64], products: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Which edges (reviews) lie inside the block: by one of its users on one of its
+        products."""
+        return np.isin(users, self.users) & np.isin(products, self.products)
+
 
 @njit(cache=True)
 def _sift_up(heap: Any, pos: Any, key: Any, i: int) -> None:
@@ -176,6 +181,5 @@ def detect(
             break
         block = _peel(users[keep], products[keep], weights[keep], nu, npr)
         found.append(block)
-        in_block = np.isin(users, block.users) & np.isin(products, block.products)
-        keep &= ~in_block
+        keep &= ~block.covers(users, products)
     return found

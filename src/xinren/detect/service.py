@@ -60,7 +60,7 @@ def _rate(session: Session, clock: Clock, merchant: str, listing_id: int | None)
     in_block = np.zeros(len(rows), dtype=bool)
     count = 0
     for block in fraudar.detect(r.user, r.product, blocks=3):
-        members = np.isin(r.user, block.users) & np.isin(r.product, block.products)
+        members = block.covers(r.user, r.product)
         # coordination means many accounts each reviewing the block's listings repeatedly; a
         # crowd of one-review buyers around a popular listing is not a block
         per_user = members.sum() / max(len(block.users), 1)
