@@ -7,12 +7,12 @@ misses its deadline is decided against under the published default rule.
 from __future__ import annotations
 
 import enum
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from xinren.errors import Conflict, ValidationFailed
+from xinren.stats import median, percentile
 
 KINDS = (
     "not_as_described",
@@ -80,15 +80,6 @@ class Decided:
     recovered: int
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    return statistics.quantiles(ordered, n=100, method="inclusive")[int(q) - 1]
-
-
 def metrics(decided: Sequence[Decided], open_by_kind: dict[str, int]) -> dict[str, object]:
     """Complaint figures: by type and merchant, time to decision (median and 90th percentile,
     hours), the share decided for the buyer, compensation paid and the share recovered."""
@@ -105,8 +96,8 @@ def metrics(decided: Sequence[Decided], open_by_kind: dict[str, int]) -> dict[st
         "open": dict(open_by_kind),
         "by_kind": by_kind,
         "by_merchant": by_merchant,
-        "hours_to_decision_median": statistics.median(hours) if hours else None,
-        "hours_to_decision_p90": _percentile(hours, 90),
+        "hours_to_decision_median": median(hours),
+        "hours_to_decision_p90": percentile(hours, 90),
         "share_for_buyer": len(for_buyer) / len(decided) if decided else None,
         "compensation_paid": sum(d.compensation for d in decided),
         "fund_paid_first": fund,

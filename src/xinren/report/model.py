@@ -19,6 +19,7 @@ from xinren.cases.model import KINDS as COMPLAINT_KINDS
 from xinren.errors import ValidationFailed
 from xinren.money import Money
 from xinren.rules.model import SanctionKind, Source
+from xinren.stats import median, percentile
 
 LANGS = ("zh", "en")
 SOURCES = tuple(s.value for s in Source)
@@ -137,25 +138,6 @@ class Period:
 def rate(part: int, whole: int) -> float | None:
     """part / whole, or None when there is nothing to take a share of."""
     return part / whole if whole else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0-100), interpolating linearly between the closest ranks (the
-    'inclusive' method: the median of 1, 2, 3, 4 is 2.5, the 90th percentile of 10, 30, 49
-    is 45.2). None for no values."""
-    if not 0 <= q <= 100:
-        raise ValueError("q is between 0 and 100")
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def median(values: Sequence[float]) -> float | None:
-    return percentile(values, 50)
 
 
 def mean(total: int, count: int) -> float | None:
