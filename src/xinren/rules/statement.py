@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 
 from xinren.errors import Conflict, ValidationFailed, XinrenError
 from xinren.money import MINOR_UNITS
+from xinren.parties.model import KINDS as party_kinds
 from xinren.rules.model import (
     Automation,
     Rule,
@@ -243,10 +244,9 @@ def _facts(v: ViolationRecord, rule: Rule, applied: Sequence[SanctionRecord]) ->
     return _fit(text, "decision_facts")
 
 
-#: Party kinds that are never natural persons, so may be named as a statement's notifier.
-ORGANISATION_KINDS = frozenset(
-    {"brand", "brand_owner", "manufacturer", "supplier", "lab", "merchant", "platform", "authority"}
-)
+#: Notifier kinds that are never natural persons, so may be named in a statement: every trader
+#: kind but the host (a person streaming), plus brands, the platform and public authorities.
+ORGANISATION_KINDS = (frozenset(party_kinds) - {"host"}) | {"brand", "platform", "authority"}
 
 
 def statement(
