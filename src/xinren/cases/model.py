@@ -44,6 +44,8 @@ MOVES: dict[str, tuple[frozenset[State], State]] = {
     "assign": (frozenset({State.AWAITING_MERCHANT, State.IN_MEDIATION}), State.IN_MEDIATION),
     "decide": (frozenset({State.AWAITING_MERCHANT, State.IN_MEDIATION}), State.DECIDED),
     "default": (frozenset({State.AWAITING_MERCHANT}), State.DECIDED),
+    # the merchant is silent but the buyer's word weighs too little to decide by default
+    "hold": (frozenset({State.AWAITING_MERCHANT}), State.IN_MEDIATION),
     "appeal": (frozenset({State.DECIDED}), State.APPEALED),
     "finalise": (frozenset({State.DECIDED, State.APPEALED}), State.FINAL),
 }

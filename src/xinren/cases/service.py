@@ -440,7 +440,7 @@ def _merchant_deadline(session: Session, clock: Clock, timer: Timer) -> None:
         session.execute(
             update(cases)
             .where(cases.c.id == case_id)
-            .values(state=model.move(State(r.state), "respond").value)
+            .values(state=model.move(State(r.state), "hold").value)
         )
         events.append(
             session,
