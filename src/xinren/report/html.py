@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 from urllib.parse import urlencode
 
 from xinren.report import model
@@ -94,21 +93,21 @@ class _Doc:
     def t(self, key: str) -> str:
         return escape(label(key, self.lang))
 
-    def value(self, path: str) -> Any:
-        return self.data[path]
-
     def fig(self, path: str, kind: str, currency: str | None = None, tag: str = "span") -> str:
         value = self.data[path]
-        attrs = (
-            f'data-figure="{escape(path)}" data-kind="{kind}" '
-            f"data-value='{escape(json.dumps(value), quote=True)}'"
-        )
+        attrs = self.marks(path, kind)
         if currency:
             attrs += f' data-currency="{escape(currency)}"'
         cls = "num na" if value is None else "num"
         return (
             f'<{tag} class="{cls}" {attrs}>{escape(show(value, kind, self.lang, currency))}</{tag}>'
         )
+
+    def marks(self, path: str, kind: str) -> str:
+        """The attributes that tie a shown figure to its JSON path and value (the browser test
+        holds every marked figure against the JSON)."""
+        value = json.dumps(self.data[path])
+        return f'data-figure="{escape(path)}" data-kind="{kind}" data-value=\'{escape(value)}\''
 
     def kpis(self, items: Sequence[tuple[str, str, str]], cls: str = "kpis") -> str:
         """(label key, figure path, kind) as a row of cards."""
@@ -141,8 +140,7 @@ class _Doc:
                 f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(text)}</text>'
                 f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{w:.1f}" '
                 f'height="{row_h - 8}" rx="2"/>'
-                f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" data-figure="{escape(path)}" '
-                f"data-kind=\"{kind}\" data-value='{escape(json.dumps(self.data[path]))}'>"
+                f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" {self.marks(path, kind)}>'
                 f"{shown}</text>"
             )
         parts.append("</svg>")
