@@ -37,6 +37,7 @@ from xinren.clock import FakeClock
 from xinren.detect import service as detect
 from xinren.ledger import service as ledger
 from xinren.liability import cases as stories
+from xinren.orders.service import OrderView
 from xinren.parties import deposits, samples
 from xinren.parties import service as parties
 from xinren.parties.model import Status
@@ -261,6 +262,38 @@ def _enforcement(session: Session, clock: FakeClock, store: FileStore) -> tuple[
     return a, b, c, b_case.order_id
 
 
+def _complaint(
+    session: Session,
+    clock: FakeClock,
+    key: str,
+    order: OrderView,
+    said: tuple[str, str, str],
+    *,
+    hours: int,
+    outcome: str,
+    reasons: str,
+) -> None:
+    """The buyer complains (kind, statement), the merchant answers, and `hours` later a
+    reviewer decides with the kind as the finding."""
+    kind, statement, answer = said
+    case = cases.file_case(
+        session, clock, key, order_id=order.id, buyer=order.buyer, kind=kind, statement=statement
+    )
+    cases.respond(session, clock, case["id"], merchant=order.merchant, statement=answer)
+    clock.advance(hours=hours)
+    cases.decide(
+        session,
+        clock,
+        f"{key}-d",
+        case["id"],
+        decided_by="reviewer:li",
+        outcome=outcome,
+        finding=kind,
+        reasons=reasons,
+        relied_on=[f"order:{order.id}"],
+    )
+
+
 def _complaints(session: Session, clock: FakeClock) -> tuple[str, str, str]:
     tea, course, shoes = "merchant:r-tea", "merchant:r-course", "merchant:r-shoes"
     remedies.top_up_fund(session, clock, "r-fund", 10_000_000, "CNY")
@@ -271,27 +304,15 @@ def _complaints(session: Session, clock: FakeClock) -> tuple[str, str, str]:
     shoes_order = _completed(session, clock, shoes, "r-shoes1", 20_000, "default")
     course_order = _completed(session, clock, course, "r-course1", 29_900, "digital")
 
-    case = cases.file_case(
+    _complaint(
         session,
         clock,
         "r-c-tea",
-        order_id=tea_order.id,
-        buyer=tea_order.buyer,
-        kind="counterfeit",
-        statement="the tea stays hard after an hour",
-    )
-    cases.respond(session, clock, case["id"], merchant=tea, statement="it is genuine")
-    clock.advance(hours=10)
-    cases.decide(
-        session,
-        clock,
-        "r-c-tea-d",
-        case["id"],
-        decided_by="reviewer:li",
+        tea_order,
+        ("counterfeit", "the tea stays hard after an hour", "it is genuine"),
+        hours=10,
         outcome="for_buyer",
-        finding="counterfeit",
         reasons="a lab comparison shows another cultivar",
-        relied_on=[f"order:{tea_order.id}"],
     )
     rules.decide(
         session,
@@ -308,27 +329,15 @@ def _complaints(session: Session, clock: FakeClock) -> tuple[str, str, str]:
         requested=[Requested(K.WARNING)],
     )
 
-    case = cases.file_case(
+    _complaint(
         session,
         clock,
         "r-c-shoes",
-        order_id=shoes_order.id,
-        buyer=shoes_order.buyer,
-        kind="not_as_described",
-        statement="the colour is not what I expected",
-    )
-    cases.respond(session, clock, case["id"], merchant=shoes, statement="as pictured")
-    clock.advance(hours=30)
-    cases.decide(
-        session,
-        clock,
-        "r-c-shoes-d",
-        case["id"],
-        decided_by="reviewer:li",
+        shoes_order,
+        ("not_as_described", "the colour is not what I expected", "as pictured"),
+        hours=30,
         outcome="for_merchant",
-        finding="not_as_described",
         reasons="the photos match the listing",
-        relied_on=[f"order:{shoes_order.id}"],
     )
 
     ledger.create_account(session, clock, "bank:payouts", "CNY")
