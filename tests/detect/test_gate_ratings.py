@@ -9,6 +9,7 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from tests.detect.farm import farm_reviews
+from tests.detect.grey import fake_p50, grey_seller
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
@@ -113,30 +114,14 @@ def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
 def test_the_gate_runs_when_a_listing_is_created_over_http(factory, clock, tmp_path):
     from fastapi.testclient import TestClient
 
-    from xinren.access import service as access
     from xinren.api.app import create_app
-    from xinren.parties import samples
 
-    with factory() as s:
-        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "gt")
-        samples.verified(s, clock, "merchant:grey")
-        key = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
-        product = catalog.get_listing(
-            s, catalog.list_listings(s, merchant=case.refs["shop"])[0].id
-        ).product_id
-        s.commit()
+    case, key, product = grey_seller(factory, clock, tmp_path / "d", "gt")
     client = TestClient(create_app(clock=clock, sessions=factory))
     r = client.post(
         "/v1/catalog/listings",
         headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "l1"},
-        json={
-            "merchant": "merchant:grey",
-            "product_id": product,
-            "batch_ids": [case.batch_id],
-            "title": "Huamei P50",
-            "price": 49_900,
-            "currency": "CNY",
-        },
+        json=fake_p50(product, case.batch_id),
     )
     assert r.status_code == 409 and "counterfeit gate" in r.json()["detail"]
     assert any("authorization chain" in x for x in r.json()["reasons"])

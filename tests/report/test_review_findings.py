@@ -9,16 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from xinren.access import service as access
+from tests.detect.grey import fake_p50, grey_seller
 from xinren.api.app import create_app
 from xinren.cases import service as cases
-from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.liability import cases as stories
 from xinren.orders import service as orders
 from xinren.orders.tables import orders as order_rows
-from xinren.parties import samples
 from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
@@ -88,27 +86,13 @@ def test_a_retried_blocked_listing_is_one_listing_intercepted(factory, tmp_path)
     listing, yet the report counts three listings intercepted (and two of them 'close to a
     listing intercepted before', i.e. to itself)."""
     clock = FakeClock(history.START)
-    with factory() as s:
-        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "rt")
-        samples.verified(s, clock, "merchant:grey")
-        key = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
-        product = catalog.get_listing(
-            s, catalog.list_listings(s, merchant=case.refs["shop"])[0].id
-        ).product_id
-        s.commit()
+    case, key, product = grey_seller(factory, clock, tmp_path / "d", "rt")
     client = TestClient(create_app(clock=clock, sessions=factory))
     for _ in range(3):
         r = client.post(
             "/v1/catalog/listings",
             headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "same-listing"},
-            json={
-                "merchant": "merchant:grey",
-                "product_id": product,
-                "batch_ids": [case.batch_id],
-                "title": "Huamei P50",
-                "price": 49_900,
-                "currency": "CNY",
-            },
+            json=fake_p50(product, case.batch_id),
         )
         assert r.status_code == 409
     gate = client.get("/v1/transparency", params={"from": "2026-01-01", "to": "2026-12-31"})
