@@ -1,4 +1,4 @@
-"""GET /v1/events?after=<cursor>: the outbox, in order, for the integrating platform."""
+"""GET /v1/events?after=<cursor>: the outbox in commit order, for the integrating platform."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from xinren.api.deps import SessionDep, require
 from xinren.events import service
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
+
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger cursor names no event and is refused as one
 
 
 class EventOut(BaseModel):
@@ -31,10 +33,24 @@ class EventPage(BaseModel):
 def read_events(
     session: SessionDep,
     _: Annotated[Principal, Depends(require("platform", "auditor"))],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_ID,
+            description="the id of the last event you received (a page's next_cursor); 0 to start",
+        ),
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
-    found = service.read(session, after=after, limit=limit)
+    """Events committed after the one named by `after`, each exactly once, in commit order.
+
+    Ids need not ascend (on PostgreSQL a lower id can commit later and comes later); keep
+    `next_cursor` and pass it back as `after`. An event shows once every transaction older than
+    it has ended, so a long-running transaction on the database server delays the feed.
+    Reads only: the route never commits.
+    """
+    found = service.feed(session, after=after, limit=limit)
     items = [
         EventOut(
             id=e.id, topic=e.topic, subject=e.subject, payload=e.payload, created_at=e.created_at

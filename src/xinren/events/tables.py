@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, String, Table
+from sqlalchemy import JSON, BigInteger, Column, FetchedValue, Index, String, Table
 
 from xinren.schema import Id, UtcDateTime, metadata
 
@@ -14,5 +14,10 @@ outbox = Table(
     Column("subject", String(100), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The writing transaction, for the feed's commit order (events/service.py). PostgreSQL
+    # fills it (NOT NULL, default pg_current_xact_id(); 0 for rows older than migration 0015);
+    # on SQLite, where id order is commit order, it stays NULL. Never set it by hand.
+    Column("txid", BigInteger, FetchedValue(), nullable=True),
     Index("ix_outbox_subject", "subject", "id"),
+    Index("ix_outbox_txid", "txid", "id"),
 )
