@@ -127,4 +127,13 @@ seals = Table(
     Column("hash", String(64), nullable=False),
     Column("entry_count", Integer, nullable=False),
     Column("sealed_at", UtcDateTime, nullable=False),
+    # The line format the block was sealed with (ledger.journal): blocks sealed before version 2
+    # existed keep 1 and keep verifying with it.
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    # Version 2: every transfer id up to here was looked at for transfers with no entries, ...
+    Column("transfer_horizon", BigInteger, nullable=True),
+    # ... those found are sealed in this block as lines of their own, ...
+    Column("transfer_ids", JSON, nullable=True),
+    # ... and [id, epoch seconds first missed] of ids up to the horizon not yet committed.
+    Column("late_transfer_ids", JSON, nullable=True),
 )
