@@ -78,8 +78,12 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit if the block finishes, roll back if it raises."""
-    with factory() as session, session.begin():
+    """One transaction: commit if the block finishes, roll back if it raises; driver errors
+    come out as Xinren errors (`xinren.unit_of_work.transaction`). A CLI command that meets a
+    deadlock is run again whole by `cli.common.friendly_errors`."""
+    from xinren.unit_of_work import transaction
+
+    with transaction(factory) as session:
         yield session
 
 

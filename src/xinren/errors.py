@@ -17,11 +17,18 @@ class XinrenError(Exception):
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
+    #: the whole request or command may be run again from the start and then succeed
+    retryable: ClassVar[bool] = False
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, field: str | None = None, keep: bool = False, **extra: Any
+    ) -> None:
+        """`keep`: the unit of work commits what was done before this error was raised (a
+        blocked listing stays counted as intercepted although the caller gets an error)."""
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.keep = keep
         self.extra = extra
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
@@ -103,6 +110,11 @@ class ConcurrentRequest(Conflict):
 
     slug = "concurrent-request"
     title = "A concurrent request uses the same key; retry"
+    retryable = True
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        extra.setdefault("retry_after", 1)
+        super().__init__(detail, field=field, **extra)
 
 
 class DepositTooLow(Conflict):
@@ -118,6 +130,16 @@ class TraderNotVerified(Conflict):
 class ReturnNotAllowed(Conflict):
     slug = "return-not-allowed"
     title = "The return policy does not allow this return"
+
+
+class OutOfStock(Conflict):
+    slug = "out-of-stock"
+    title = "The listing has too few units left"
+
+
+class PriceMismatch(ValidationFailed):
+    slug = "price-mismatch"
+    title = "The order's amount is not what the listing's price makes it"
 
 
 class LimitExceeded(Conflict):
@@ -140,3 +162,41 @@ class Forbidden(XinrenError):
     status = 403
     slug = "forbidden"
     title = "Not allowed"
+
+
+class AccountOwned(Forbidden):
+    """A ledger account that one context owns (an order's escrow, a deposit, the guarantee
+    fund, a frozen balance) is moved only by that context's use cases."""
+
+    slug = "account-owned"
+    title = "The account is moved only by the context that owns it"
+
+
+class Busy(XinrenError):
+    """The database chose this request as the victim of a deadlock or a serialization
+    conflict, or a lock could not be had in time; running it again is safe."""
+
+    status = 503
+    slug = "database-busy"
+    title = "The database is busy; retry"
+    retryable = True
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        extra.setdefault("retry_after", 1)
+        super().__init__(detail, **extra)
+
+
+class Unavailable(XinrenError):
+    """The database cannot be reached (connection lost, server shutting down)."""
+
+    status = 503
+    slug = "database-unavailable"
+    title = "The database is unavailable"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        extra.setdefault("retry_after", 5)
+        super().__init__(detail, **extra)
+
+
+class InternalError(XinrenError):
+    """A fault of Xinren's, never of the caller's input: logged with its traceback."""

@@ -45,8 +45,20 @@ def check_currency(code: Any, field: str = "currency") -> str:
     return code
 
 
-def check_amount(value: Any, field: str = "amount", *, positive: bool = False) -> int:
-    """Return `value` if it is an integer number of minor units, else raise naming the field."""
+#: The largest amount any one request may name, in minor units: ten trillion yuan, above any
+#: platform's yearly turnover, and far enough below 2**63 that the ledger's running totals
+#: (64-bit columns) cannot be carried past their limit by a handful of requests.
+MAX_AMOUNT = 10**15
+
+
+def check_amount(
+    value: Any, field: str = "amount", *, positive: bool = False, bounded: bool = True
+) -> int:
+    """Return `value` if it is an integer number of minor units, else raise naming the field.
+
+    Amounts in requests are at most `MAX_AMOUNT` either way (``bounded``); a `Money` that is a
+    total or a difference computed from stored figures is not bounded.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         kind = type(value).__name__
         raise InvalidAmount(
@@ -56,6 +68,11 @@ def check_amount(value: Any, field: str = "amount", *, positive: bool = False) -
         )
     if positive and value <= 0:
         raise InvalidAmount(f"amount must be greater than zero, got {value}", field=field)
+    if bounded and abs(value) > MAX_AMOUNT:
+        raise InvalidAmount(
+            f"{field} is at most {MAX_AMOUNT} minor units (¥10,000,000,000,000.00), got {value}",
+            field=field,
+        )
     return value
 
 
@@ -67,7 +84,7 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        check_amount(self.amount)
+        check_amount(self.amount, bounded=False)
         check_currency(self.currency)
 
     @classmethod

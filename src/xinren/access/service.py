@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from xinren.clock import Clock
 from xinren.errors import NotFound, Unauthorized, ValidationFailed
 
 KEY_PREFIX = "xr_"
+_SCOPE = re.compile(r"^[A-Za-z0-9._:@-]{1,120}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,14 @@ class Principal:
     def actor(self) -> str:
         """Who to record as having acted: the party the key acts for, else the key itself."""
         return self.subject or f"{self.role}:{self.key_id}"
+
+    @property
+    def key_scope(self) -> str:
+        """Whose idempotency keys this caller's are: the party it acts for (all its keys share
+        them), else the API key itself. See `xinren.ids.scoped`."""
+        if self.subject and _SCOPE.match(self.subject):
+            return self.subject
+        return f"key:{self.key_id}"
 
 
 def _digest(secret: str) -> str:

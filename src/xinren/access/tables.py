@@ -39,7 +39,7 @@ idempotent_requests = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("key_id", Id, nullable=False),  # the API key that made the request
-    Column("idempotency_key", String(128), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
     Column("scope", String(100), nullable=False),  # e.g. "POST /v1/catalog/listings"
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),

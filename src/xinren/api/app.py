@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinren import __version__
+from xinren.api.inputs import check_request
+from xinren.api.work import UnitOfWork
 from xinren.clock import Clock, SystemClock
 from xinren.db import make_engine, session_factory
-from xinren.errors import PROBLEM_BASE, RequestTooLarge, XinrenError
+from xinren.errors import PROBLEM_BASE, RequestTooLarge
 from xinren.provenance.store import FileStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -103,16 +104,14 @@ def create_app(
         title="Xinren",
         version=__version__,
         description="Trust infrastructure for live-stream and social commerce.",
+        # values no database can store are refused, naming the field, before any route runs
+        dependencies=[Depends(check_request)],
     )
     if sessions is None:
         sessions = session_factory(engine or make_engine())
     app.state.session_factory = sessions
     app.state.clock = clock or SystemClock()
     app.state.store = store or FileStore()
-
-    @app.exception_handler(XinrenError)
-    async def _xinren_error(request: Request, exc: XinrenError) -> JSONResponse:
-        return problem_response(exc.problem(request.url.path))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,24 +125,6 @@ def create_app(
                 "detail": f"{first['field']}: {first['detail']}",
                 "instance": request.url.path,
                 "errors": errors,
-            }
-        )
-
-    @app.exception_handler(DataError)
-    @app.exception_handler(OverflowError)
-    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
-        """A number the database cannot hold (ids and amounts are 64-bit): the caller's error."""
-        detail = (
-            "a value in the request cannot be stored: a number out of range (ids and amounts "
-            "are 64-bit integers) or a character such as NUL in a text"
-        )
-        return problem_response(
-            {
-                "type": PROBLEM_BASE + "validation-failed",
-                "title": "The request is not valid",
-                "status": 422,
-                "detail": detail,
-                "instance": request.url.path,
             }
         )
 
@@ -178,5 +159,8 @@ def create_app(
     app.include_router(notices_router)
     app.include_router(reporters_router)
     app.include_router(report_router)
-    app.add_middleware(BodySizeLimit)
+    # Xinren's own errors and the database's are answered by the unit of work, which decides
+    # the transaction's fate first (commit, roll back, or run the request again).
+    app.add_middleware(UnitOfWork)
+    app.add_middleware(BodySizeLimit)  # outermost: too large a body is refused before any work
     return app

@@ -1,13 +1,13 @@
 """Request-scoped dependencies, declared once with `Annotated` and reused by every route.
 
-`SessionDep` is one request's unit of work: routes that write call ``session.commit()`` after
-the service returns (so the commit happens before the response is sent, never after), and
-anything that raises leaves nothing behind because the session is rolled back on close.
+`SessionDep` is the session of the request's unit of work (`api/work.py`): routes call
+services and never commit; the unit of work commits once before the answer is sent, rolls
+back on any error, and runs the request again when the database asks for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -15,17 +15,14 @@ from sqlalchemy.orm import Session
 
 from xinren.access import service as access
 from xinren.access.service import Principal
+from xinren.api.work import work_of
 from xinren.clock import Clock
 from xinren.errors import Forbidden, ValidationFailed
-from xinren.ids import check_idempotency_key
+from xinren.ids import SCOPE_SEP, check_idempotency_key, scoped
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.session_factory() as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+def get_session(request: Request) -> Session:
+    return work_of(request).session
 
 
 def get_clock(request: Request) -> Clock:
@@ -45,9 +42,7 @@ def get_principal(
     secret = x_api_key
     if authorization and authorization.lower().startswith("bearer "):
         secret = authorization[7:].strip()
-    principal = access.authenticate(session, secret)
-    session.rollback()  # authentication reads only; start the route's work in a fresh transaction
-    return principal
+    return access.authenticate(session, secret)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -68,15 +63,23 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
 
 def get_idempotency_key(
+    principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> str:
+    """The caller's Idempotency-Key, scoped to the caller (`Principal.key_scope`): another
+    party's request under the same key is another request, and learns nothing of this one."""
     if idempotency_key is None:
         raise ValidationFailed(
             "every POST needs an 'Idempotency-Key' header (any unique string per request, "
             "e.g. 'order-1001-pay'); a retry with the same key returns the first result",
             field="Idempotency-Key",
         )
-    return check_idempotency_key(idempotency_key, field="Idempotency-Key")
+    if SCOPE_SEP in idempotency_key:
+        raise ValidationFailed(
+            f"an idempotency key may not hold {SCOPE_SEP!r}", field="Idempotency-Key"
+        )
+    check_idempotency_key(idempotency_key, field="Idempotency-Key")
+    return scoped(principal.key_scope, idempotency_key)
 
 
 IdempotencyKeyDep = Annotated[str, Depends(get_idempotency_key)]

@@ -1,6 +1,8 @@
 """Replay for create requests whose services have no natural key (a listing, a live claim):
 the first response is kept under (API key, Idempotency-Key) in the same transaction as the
-write, so a retry gets the same answer and creates nothing."""
+write, so a retry gets the same answer and creates nothing. Two requests with one key at the
+same moment: the second one's insert meets the first one's row (a unique violation once the
+first commits), and the unit of work runs it again, which then replays the first answer."""
 
 from __future__ import annotations
 
@@ -8,13 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.access.service import Principal
 from xinren.access.tables import idempotent_requests
 from xinren.clock import Clock
-from xinren.errors import ConcurrentRequest, IdempotencyKeyReused
+from xinren.errors import IdempotencyKeyReused
 from xinren.ids import payload_hash
 
 
@@ -27,7 +28,7 @@ def once(
     request: Any,
     run: Callable[[], dict[str, Any]],
 ) -> tuple[dict[str, Any], bool]:
-    """Run `run` once per key and commit; returns (response, replayed)."""
+    """Run `run` once per key (in the caller's unit of work); returns (response, replayed)."""
     digest = payload_hash({"scope": scope, "request": request})
     done = session.execute(
         select(idempotent_requests)
@@ -42,26 +43,16 @@ def once(
             )
         return dict(done.response), True
     response = run()
-    try:
-        with session.begin_nested():
-            session.execute(
-                idempotent_requests.insert(),
-                dict(
-                    key_id=principal.key_id,
-                    idempotency_key=key,
-                    scope=scope,
-                    request_hash=digest,
-                    status_code=201,
-                    response=response,
-                    created_at=clock.now(),
-                ),
-            )
-        session.commit()
-    except IntegrityError:  # a concurrent request with this key committed first
-        session.rollback()
-        raise ConcurrentRequest(
-            f"another request with Idempotency-Key {key!r} ran at the same time; retry to get "
-            "its result",
-            field="Idempotency-Key",
-        ) from None
+    session.execute(
+        idempotent_requests.insert(),
+        dict(
+            key_id=principal.key_id,
+            idempotency_key=key,
+            scope=scope,
+            request_hash=digest,
+            status_code=201,
+            response=response,
+            created_at=clock.now(),
+        ),
+    )
     return response, False

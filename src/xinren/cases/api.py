@@ -22,13 +22,15 @@ from xinren.api.deps import (
     is_staff,
     require,
 )
+from xinren.api.types import Amount as PositiveAmount
+from xinren.api.types import AmountOrZero
 from xinren.cases import service as cases
 from xinren.cases.model import Outcome
 from xinren.errors import Forbidden, NotFound
 from xinren.remedies import service as remedies
 
 router = APIRouter(tags=["cases"])
-Amount = Annotated[StrictInt, Field(ge=0, le=2**53)]
+Amount = AmountOrZero
 
 
 class EvidenceIn(BaseModel):
@@ -104,7 +106,6 @@ def file_case(
         statement=body.statement,
         evidence=[(e.ref, e.note) for e in body.evidence],
     )
-    session.commit()
     return case
 
 
@@ -146,7 +147,6 @@ def respond(
         statement=body.statement,
         evidence=[(e.ref, e.note) for e in body.evidence],
     )
-    session.commit()
     return case
 
 
@@ -158,7 +158,6 @@ def add_evidence(
     case = cases.add_evidence(
         session, clock, case_id, party=_party(principal), ref=body.ref, note=body.note
     )
-    session.commit()
     return case
 
 
@@ -168,7 +167,6 @@ def assign(
 ) -> dict[str, Any]:
     """A reviewer takes the case (mediation and the decision are then theirs)."""
     case = cases.assign(session, clock, case_id, reviewer=principal.actor)
-    session.commit()
     return case
 
 
@@ -194,7 +192,6 @@ def decide(
         refund=body.refund,
         compensation=body.compensation,
     )
-    session.commit()
     return case
 
 
@@ -204,7 +201,6 @@ def appeal(
 ) -> dict[str, Any]:
     _visible(session, principal, case_id)
     case = cases.appeal(session, clock, case_id, by=_party(principal), grounds=body.grounds)
-    session.commit()
     return case
 
 
@@ -225,13 +221,12 @@ def decide_appeal(
         reasons=body.reasons,
         extra_compensation=body.extra_compensation,
     )
-    session.commit()
     return case
 
 
 class TopUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[StrictInt, Field(gt=0, le=2**53)]
+    amount: PositiveAmount
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "CNY"
 
 
@@ -255,7 +250,6 @@ def top_up(
     principal: Annotated[Principal, Depends(require("platform"))],
 ) -> dict[str, int]:
     remedies.top_up_fund(session, clock, key, body.amount, body.currency)
-    session.commit()
     return remedies.fund_position(session)
 
 
@@ -276,7 +270,6 @@ def write_off(
     claim = remedies.write_off(
         session, clock, claim_id, reason=body.reason, decided_by=principal.actor
     )
-    session.commit()
     return claim
 
 
@@ -286,7 +279,6 @@ def execute_recall(
 ) -> dict[str, Any]:
     """Pay the recall's pending remedy tasks (a retry pays nobody twice)."""
     paid = remedies.execute_recall(session, clock, recall_id, decided_by=principal.actor)
-    session.commit()
     return {
         "recall": recall_id,
         "paid": [

@@ -28,7 +28,6 @@ from xinren.ids import SYSTEM_PREFIX, check_idempotency_key
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
-from xinren.orders.tables import orders as order_rows
 from xinren.parties import service as parties
 from xinren.remedies import service as remedies
 from xinren.remedies.tables import recovery_claims, remedy_payments
@@ -108,6 +107,10 @@ def file_case(
     check_idempotency_key(key)
     model.check_kind(kind)
     _text(statement, "statement")
+    # Lock the order before looking the key up: a duplicate sent while the first filing is
+    # still running waits for it and then replays it, instead of meeting "one complaint per
+    # order".
+    order = orders.lock(session, order_id)
     done = session.execute(select(cases).where(cases.c.idempotency_key == key)).first()
     if done is not None:
         if (done.order_id, done.buyer, done.kind) != (order_id, buyer, kind):
@@ -116,8 +119,6 @@ def file_case(
                 field="idempotency_key",
             )
         return get_case(session, done.id)
-    session.execute(select(order_rows.c.id).where(order_rows.c.id == order_id).with_for_update())
-    order = orders.get_order(session, order_id)
     if order.buyer != buyer:
         raise Forbidden(f"only the order's buyer may complain about order {order_id}")
     if order.state.paid == 0:
@@ -255,6 +256,9 @@ def decide(
 ) -> dict[str, Any]:
     """Decide with reasons and the evidence relied on; pay the remedies in this transaction."""
     check_idempotency_key(key, system=by_default)
+    # The case first, then the key: a duplicate sent while the first decision is still running
+    # waits for it and replays it, instead of meeting a case that is no longer open.
+    r = _row(session, case_id, lock=True)
     done = session.execute(select(cases).where(cases.c.decision_key == key)).first()
     if done is not None:
         if done.id != case_id:
@@ -270,7 +274,6 @@ def decide(
         ) from None
     model.check_kind(finding)
     _text(reasons, "reasons")
-    r = _row(session, case_id, lock=True)
     to = model.move(State(r.state), "default" if by_default else "decide")
     if r.reviewer is not None and decided_by != r.reviewer and not by_default:
         raise Forbidden(f"case {case_id} is assigned to {r.reviewer}")

@@ -22,7 +22,7 @@ cases = Table(
     "cases",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
     Column("buyer", String(100), nullable=False, index=True),
     Column("merchant", String(100), nullable=False, index=True),

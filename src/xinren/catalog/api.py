@@ -24,6 +24,7 @@ from xinren.api.deps import (
     is_staff,
 )
 from xinren.api.idempotency import once
+from xinren.api.types import Amount, Units
 from xinren.catalog import reviews as reviews_service
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
@@ -47,7 +48,8 @@ class _In(BaseModel):
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 # checked before the gate runs: bad input is refused and never recorded as an interception
 Title = Annotated[str, Field(min_length=1, max_length=300)]
-Price = Annotated[StrictInt, Field(gt=0, le=10**13)]
+Price = Amount
+Stock = Annotated[StrictInt, Field(ge=0, le=service.MAX_STOCK)]
 
 
 class BrandIn(_In):
@@ -55,8 +57,8 @@ class BrandIn(_In):
     owner: str
     protected: bool = False
     currency: str = "CNY"
-    ref_price_min: StrictInt | None = None
-    ref_price_max: StrictInt | None = None
+    ref_price_min: Amount | None = None
+    ref_price_max: Amount | None = None
     keywords: list[str] = []
 
 
@@ -73,7 +75,7 @@ class BatchIn(_In):
     product_id: StrictInt
     lot: str
     production_date: date
-    quantity: Annotated[StrictInt, Field(gt=0)]
+    quantity: Units
     registered_by: str
     epc_class: str | None = None
 
@@ -108,12 +110,15 @@ class ListingIn(_In):
     # the listing's photos, uploaded first to /v1/documents: the gate compares their PDQ
     # hashes with protected brands' official images
     images: Annotated[list[Sha256], Field(max_length=20)] = []
+    # units to sell: orders never take more (None: the platform does not track its stock)
+    stock: Stock | None = None
 
 
 class ListingChangeIn(_In):
     title: Title | None = None
     price: Price | None = None
     images: Annotated[list[Sha256], Field(max_length=20)] | None = None  # None: unchanged
+    stock: Stock | None = None  # the units left now; None: unchanged
 
 
 class LiveSessionIn(_In):
@@ -181,13 +186,13 @@ def _draft(body: BaseModel) -> str:
 
 
 def _refuse_if_blocked(session: SessionDep, verdict: Verdict, what: str) -> None:
-    """A blocked draft is refused with the gate's reasons; its interception is committed first,
-    since it counts as intercepted goods whatever the caller does next."""
+    """A blocked draft is refused with the gate's reasons; its interception is kept (the unit
+    of work commits it), since it counts as intercepted goods whatever the caller does next."""
     if verdict.outcome == "block":
-        session.commit()
         raise Conflict(
             f"{what} was blocked at the counterfeit gate: " + "; ".join(verdict.reasons),
             field="listing",
+            keep=True,
             reasons=list(verdict.reasons),
         )
 
@@ -452,9 +457,14 @@ def change_listing(
     )
     _refuse_if_blocked(session, verdict, "the change")  # the listing stays as it was
     changed = service.change_listing(
-        session, clock, listing_id, title=body.title, price=body.price, images=body.images
+        session,
+        clock,
+        listing_id,
+        title=body.title,
+        price=body.price,
+        images=body.images,
+        stock=body.stock,
     )
-    session.commit()
     return _json(changed)
 
 
@@ -464,7 +474,6 @@ def listing_rating(
 ) -> dict[str, object]:
     """The listing's honest rating beside the raw one, with the explanation."""
     rating = detect.rate_listing(session, clock, listing_id)
-    session.commit()  # reviews judged fake are marked, and the proposal is on the feed
     return {"listing": listing_id} | _rating(rating)
 
 
@@ -551,7 +560,6 @@ def add_reviews(
     created = reviews_service.add_many(
         session, clock, [reviews_service.ReviewIn(**r.model_dump()) for r in body]
     )
-    session.commit()
     return {"received": len(body), "created": created}
 
 
@@ -561,7 +569,6 @@ def merchant_rating(
 ) -> dict[str, object]:
     """The merchant's honest rating beside the raw one, with the explanation."""
     rating = detect.rate_merchant(session, clock, merchant)
-    session.commit()  # reviews judged fake are marked, and the proposal is on the feed
     return {"merchant": merchant} | _rating(rating)
 
 
@@ -591,7 +598,6 @@ def add_official_image(
     acting_for(principal, brand.owner, "add official images")
     hashed = _image_hash(session, store, principal, body.document)
     added = detect.add_official_image(session, clock, brand_id, hashed)
-    session.commit()
     return {"brand_id": brand_id, "pdq": hashed, "added": added}
 
 
@@ -634,7 +640,6 @@ def appeal_excluded_reviews(
     appeal = reviews_service.appeal_exclusion(
         session, clock, key, merchant=body.merchant, review_ids=body.review_ids, reason=body.reason
     )
-    session.commit()
     return appeal.as_dict()
 
 
@@ -665,5 +670,4 @@ def decide_review_appeal(
         reinstate=body.reinstate,
         reason=body.reason,
     )
-    session.commit()
     return appeal.as_dict()

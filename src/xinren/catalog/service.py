@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinren.catalog import model
@@ -28,7 +28,7 @@ from xinren.catalog.tables import (
     products,
 )
 from xinren.clock import Clock
-from xinren.errors import AlreadyExists, Conflict, NotFound, ValidationFailed
+from xinren.errors import AlreadyExists, Conflict, NotFound, OutOfStock, ValidationFailed
 from xinren.events import service as events
 from xinren.money import check_amount, check_currency
 from xinren.parties import service as parties
@@ -104,6 +104,7 @@ class Listing:
     status: str
     batch_ids: tuple[int, ...]
     images: tuple[str, ...] = ()  # sha256 digests of the photos' documents
+    stock: int | None = None  # units left to sell; None: not tracked
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,14 +530,17 @@ def create_listing(
     claims: Mapping[str, Any] | None = None,
     claim_text: str = "",
     images: Sequence[str] = (),
+    stock: int | None = None,
 ) -> Listing:
-    """List a product; only a verified merchant may, and every batch must be of the product."""
+    """List a product; only a verified merchant may, and every batch must be of the product.
+    `stock`: the units there are to sell (orders never take more); None: not tracked."""
     check_ref(merchant, "merchant", kind="merchant")
     parties.require_verified(session, merchant, "list goods", listing=True)
     product = get_product(session, product_id)
     model.check_text(title, "title", 300)
     check_amount(price, "price", positive=True)
     check_currency(currency)
+    _check_stock(stock)
     checked = model.check_attributes(claims or {}, "claims")
     if len(claim_text) > 10_000:
         raise ValidationFailed("claim_text is at most 10,000 characters", field="claim_text")
@@ -563,6 +567,7 @@ def create_listing(
             claim_text=claim_text,
             images=_images(images),
             status="active",
+            stock=stock,
             created_at=now,
             updated_at=now,
         ),
@@ -579,6 +584,46 @@ def create_listing(
         {"listing": listing_id, "merchant": merchant, "product": product.id},
     )
     return get_listing(session, listing_id)
+
+
+MAX_STOCK = 10**9
+
+
+def _check_stock(stock: int | None) -> None:
+    if stock is not None and (
+        isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK
+    ):
+        raise ValidationFailed(f"stock is a count of units, 0 to {MAX_STOCK}", field="stock")
+
+
+def take_stock(session: Session, listing_id: int, quantity: int) -> None:
+    """Take `quantity` units for an order, or refuse: one conditional update, so concurrent
+    orders can never take more than there is (each waits for the other's row lock and then
+    sees what is left)."""
+    taken = session.execute(
+        update(listings)
+        .where(listings.c.id == listing_id)
+        .where(or_(listings.c.stock.is_(None), listings.c.stock >= quantity))
+        .values(stock=listings.c.stock - quantity)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        left = session.execute(
+            select(listings.c.stock).where(listings.c.id == listing_id)
+        ).scalar_one_or_none()
+        raise OutOfStock(
+            f"listing {listing_id} has {left} unit(s) left; the order asks for {quantity}",
+            field="quantity",
+            stock=left,
+        )
+
+
+def return_stock(session: Session, listing_id: int, quantity: int) -> None:
+    """Put an order's units back (the order was cancelled before it shipped)."""
+    session.execute(
+        update(listings)
+        .where(listings.c.id == listing_id, listings.c.stock.is_not(None))
+        .values(stock=listings.c.stock + quantity)
+    )
 
 
 def _images(images: Sequence[str]) -> list[str]:
@@ -608,9 +653,10 @@ def change_listing(
     title: str | None = None,
     price: int | None = None,
     images: Sequence[str] | None = None,
+    stock: int | None = None,
 ) -> Listing:
-    """Change a listing's title, price or photos (its claims are evidence buyers relied on:
-    new claims need a new listing). The old and new values go on the event feed."""
+    """Change a listing's title, price, photos or stock (its claims are evidence buyers relied
+    on: new claims need a new listing). The old and new values go on the event feed."""
     listing = get_listing(session, listing_id)
     require_changeable(session, listing)
     changes: dict[str, Any] = {}
@@ -622,6 +668,9 @@ def change_listing(
         changes["price"] = price
     if images is not None and tuple(images) != listing.images:
         changes["images"] = _images(images)
+    if stock is not None and stock != listing.stock:
+        _check_stock(stock)
+        changes["stock"] = stock
     if changes:
         session.execute(
             update(listings)
@@ -688,6 +737,7 @@ def get_listing(session: Session, listing_id: int) -> Listing:
         r.status,
         tuple(batch_ids),
         tuple(r.images or ()),
+        r.stock,
     )
 
 

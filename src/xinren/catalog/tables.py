@@ -113,9 +113,12 @@ listings = Table(
     # the listing's photos: sha256 digests of documents in the evidence store
     Column("images", JSON, nullable=False, server_default=text("'[]'")),
     Column("status", String(10), nullable=False),
+    # units left to sell; NULL: the platform does not track this listing's stock
+    Column("stock", BigInteger, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("price > 0", name="price_positive"),
+    CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
 )
 
 listing_batches = Table(
@@ -163,7 +166,7 @@ reviews = Table(
     "reviews",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("buyer", String(100), nullable=False, index=True),
     Column("listing_id", Id, ForeignKey("listings.id"), nullable=False, index=True),
     Column("merchant", String(100), nullable=False, index=True),
@@ -182,7 +185,7 @@ review_appeals = Table(
     "review_appeals",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("merchant", String(100), nullable=False, index=True),
     Column("review_ids", JSON, nullable=False),
     Column("reason", Text, nullable=False),

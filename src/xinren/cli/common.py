@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -14,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from xinren.db import ensure_schema, make_engine
 from xinren.errors import XinrenError
+from xinren.unit_of_work import attempts_for, backoff
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,12 +25,24 @@ R = TypeVar("R")
 
 
 def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn Xinren and connection errors into one line saying what to do; exit code 2."""
+    """Turn Xinren and connection errors into one line saying what to do; exit code 2.
+
+    A command is one unit of work: when the database broke it off (a deadlock, a serialization
+    conflict, a concurrent duplicate) it is run again from the start, a bounded number of times.
+    """
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempt = 1
         try:
-            return fn(*args, **kwargs)
+            while True:
+                try:
+                    return fn(*args, **kwargs)
+                except XinrenError as err:
+                    if attempt >= attempts_for(err):
+                        raise
+                    time.sleep(backoff(attempt))
+                    attempt += 1
         except XinrenError as err:
             where = f" ({err.field})" if err.field else ""
             err_console.print(f"[red]error{where}:[/red] {err.detail}")

@@ -138,7 +138,9 @@ def ledger_verify(
         bool, typer.Option("--seal/--no-seal", help="seal new entries first")
     ] = True,
 ) -> None:
-    """Rebuild every balance from the journal, check sums, limits, holds and the hash chain."""
+    """Rebuild every balance from the journal, check sums, limits, holds and the hash chain,
+    and check every owned account (escrow, deposits, the fund) against its owner's records."""
+    from xinren import reconciliation
     from xinren.ledger import journal
 
     with opened() as engine:
@@ -148,6 +150,7 @@ def ledger_verify(
                 journal.seal(session, SystemClock())
         with unit_of_work(factory) as session:
             report = journal.verify(session)
+            report.problems.extend(reconciliation.problems(session))
     console.print(
         f"{report.accounts} accounts, {report.entries} journal entries, {report.blocks} sealed "
         f"blocks, {report.unsealed} entries not yet sealed"

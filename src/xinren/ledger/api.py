@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
+from xinren import reconciliation
 from xinren.api.deps import (
     AfterDep,
     ClockDep,
@@ -16,7 +17,9 @@ from xinren.api.deps import (
     SessionDep,
     next_cursor,
 )
+from xinren.api.types import Amount
 from xinren.errors import XinrenError
+from xinren.ids import scoped, unscoped
 from xinren.ledger import journal, model, service
 from xinren.ledger.model import Account, Balance, ExpiryAction, Hold, Meta
 from xinren.money import Money
@@ -25,7 +28,6 @@ T = TypeVar("T")
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
-Amount = Annotated[StrictInt, Field(gt=0, le=2**62, description="minor units (fen), > 0")]
 Code = Annotated[str, Field(min_length=1, max_length=model.MAX_CODE)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -132,7 +134,7 @@ class ResultOut(BaseModel):
         return cls(
             id=r.id,
             kind=r.kind.value,
-            idempotency_key=r.idempotency_key,
+            idempotency_key=unscoped(r.idempotency_key),
             created_at=r.created_at,
             hold_id=r.hold_id,
             replayed=r.replayed,
@@ -266,9 +268,9 @@ def _hold_op(key: str, body: HoldIn) -> model.HoldOp:
 
 
 def _item_op(
-    item: TransferItem | HoldItem | PostItem | VoidItem | ExtendItem | PauseItem,
+    item: TransferItem | HoldItem | PostItem | VoidItem | ExtendItem | PauseItem, scope: str
 ) -> model.Operation:
-    key = item.idempotency_key
+    key = scoped(scope, item.idempotency_key)
     if isinstance(item, TransferItem):
         return _transfer_op(key, item)
     if isinstance(item, HoldItem):
@@ -288,7 +290,6 @@ def _apply(
     session: SessionDep, clock: ClockDep, op: model.Operation, response: Response
 ) -> ResultOut:
     result = service.submit_one(session, clock, op)
-    session.commit()
     if result.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -310,7 +311,6 @@ def create_account(
         debits_must_not_exceed_credits=body.debits_must_not_exceed_credits,
         credits_must_not_exceed_debits=body.credits_must_not_exceed_debits,
     )
-    session.commit()
     return AccountOut.of(account)
 
 
@@ -373,7 +373,7 @@ def get_transfer(transfer_id: int, session: SessionDep, _: LedgerReader) -> Tran
     return TransferOut(
         id=t.id,
         kind=t.kind.value,
-        idempotency_key=t.idempotency_key,
+        idempotency_key=unscoped(t.idempotency_key),
         reason=t.reason,
         refs=t.refs,
         hold_id=t.hold_id,
@@ -463,12 +463,12 @@ def resume_hold(
 
 
 @router.post("/batches")
-def submit_batch(body: BatchIn, session: SessionDep, clock: ClockDep, _: LedgerWriter) -> BatchOut:
+def submit_batch(
+    body: BatchIn, session: SessionDep, clock: ClockDep, principal: LedgerWriter
+) -> BatchOut:
     """Many operations in one call and one transaction, each with its own result."""
-    outcomes = service.submit(
-        session, clock, [_item_op(i) for i in body.operations], atomic=body.atomic
-    )
-    session.commit()
+    ops = [_item_op(i, principal.key_scope) for i in body.operations]
+    outcomes = service.submit(session, clock, ops, atomic=body.atomic)
     return BatchOut(
         results=[
             BatchResult(index=i, ok=False, problem=o.problem())
@@ -491,6 +491,7 @@ class VerifyOut(BaseModel):
 @router.get("/verify")
 def verify(session: SessionDep, _: LedgerReader) -> VerifyOut:
     r = journal.verify(session)
+    r.problems.extend(reconciliation.problems(session))
     return VerifyOut(
         ok=r.ok,
         accounts=r.accounts,

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from xinren.errors import (
+    AccountOwned,
     Conflict,
     CurrencyMismatch,
     HoldNotPending,
@@ -40,6 +41,9 @@ MAX_BATCH = 8190  # TigerBeetle's batch size; larger requests are refused, not t
 MAX_CODE = 200
 MAX_REASON = 64
 MAX_REFS = 16
+#: an account's four totals are 64-bit columns: an operation that would carry one past this is
+#: refused before anything is written (SQLite would silently turn the sum into a float)
+MAX_TOTAL = 2**63 - 1
 
 
 class Side(enum.StrEnum):
@@ -106,12 +110,16 @@ ZERO = Balance()
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """`owner`: the context whose use cases alone move this account (an order's escrow is
+    orders'); None for an account anyone with ledger access may use."""
+
     id: int
     code: str
     currency: str
     debits_must_not_exceed_credits: bool = False
     credits_must_not_exceed_debits: bool = False
     balance: Balance = ZERO
+    owner: str | None = None
 
     def broken_limit(self, balance: Balance) -> str | None:
         """Name the limit `balance` would break on this account, or None."""
@@ -459,6 +467,18 @@ def _hold_change(op: HoldChange, hold: Hold, now: datetime) -> tuple[list[Delta]
     return [], resumed, None
 
 
+def check_owner(account: Account, field: str, *, internal: bool) -> None:
+    """Only the owning context's use cases (``internal``) move an owned account."""
+    if account.owner is not None and not internal:
+        raise AccountOwned(
+            f"account {account.code!r} belongs to {account.owner}: it moves only through "
+            f"{account.owner}'s own operations, never through the generic ledger API",
+            field=field,
+            account=account.code,
+            owner=account.owner,
+        )
+
+
 def _apply(
     entries: Iterable[Delta],
     accounts: Mapping[str, Account],
@@ -472,6 +492,14 @@ def _apply(
         account = accounts[code]
         before = updated.get(code) or balances[code]
         after = before + d.balance
+        if max(after) > MAX_TOTAL:
+            raise LimitExceeded(
+                f"account {code!r} would pass the largest total a ledger account can hold "
+                f"({MAX_TOTAL} minor units)",
+                field="legs",
+                account=code,
+                limit="max_total",
+            )
         limit = account.broken_limit(after)
         if limit:
             avail = balances[code].available if limit.startswith("debits") else None
@@ -493,11 +521,13 @@ def plan_batch(
     now: datetime,
     *,
     atomic: bool,
+    internal: bool = False,
 ) -> Plan:
     """Decide, in order, what each operation does; later operations see earlier ones' effects.
 
     With ``atomic`` the first refusal refuses the whole batch (every outcome is then that error
-    or a `Conflict` saying the batch was rolled back).
+    or a `Conflict` saying the batch was rolled back). Accounts a context owns are moved only
+    by ``internal`` calls (that context's use cases).
     """
     if len(ops) > MAX_BATCH:
         raise RequestTooLarge(f"a batch holds at most {MAX_BATCH} operations", field="operations")
@@ -508,7 +538,7 @@ def plan_batch(
     for index, op in enumerate(ops):
         try:
             validate(op)
-            planned = _plan_one(op, accounts, balances, hold_state, by_id, now)
+            planned = _plan_one(op, accounts, balances, hold_state, by_id, now, internal)
         except XinrenError as err:
             if atomic:
                 rolled_back = Conflict(
@@ -536,13 +566,18 @@ def _plan_one(
     holds: Mapping[int, Hold],
     by_id: Mapping[int, str],
     now: datetime,
+    internal: bool,
 ) -> Planned:
     if isinstance(op, TransferOp):
         entries = _entries_for_transfer(op, accounts)
+        for i, leg in enumerate(op.legs):
+            check_owner(accounts[leg.account], f"legs[{i}].account", internal=internal)
         _apply(entries, accounts, balances, by_id)
         return Planned(op, entries)
     if isinstance(op, HoldOp):
         entries, hold = _entries_for_hold(op, accounts)
+        check_owner(accounts[op.debit], "debit", internal=internal)
+        check_owner(accounts[op.credit], "credit", internal=internal)
         if op.expires_at is not None and op.expires_at <= now:
             raise ValidationFailed("expires_at must be in the future", field="expires_at")
         _apply(entries, accounts, balances, by_id)
@@ -550,6 +585,8 @@ def _plan_one(
     hold_found = holds.get(op.hold_id)
     if hold_found is None:
         raise NotFound(f"no hold {op.hold_id}", field="hold_id")
+    for account_id in (hold_found.debit_account_id, hold_found.credit_account_id):
+        check_owner(accounts[by_id[account_id]], "hold_id", internal=internal)
     entries, changed, posted = _hold_change(op, hold_found, now)
     _apply(entries, accounts, balances, by_id)
     return Planned(op, entries, hold=changed, post_amount=posted)

@@ -9,6 +9,7 @@ on PostgreSQL one statement each way, whatever the batch size.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from xinren.clock import Clock
 from xinren.db import is_postgres
 from xinren.errors import (
+    AccountOwned,
     AlreadyExists,
     ConcurrentRequest,
     Conflict,
@@ -81,7 +83,38 @@ def _account(row: Any) -> Account:
         balance=Balance(
             row.debits_posted, row.credits_posted, row.debits_pending, row.credits_pending
         ),
+        owner=row.owner,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Account codes that one context owns: `pattern` matches the whole code."""
+
+    owner: str
+    pattern: re.Pattern[str]
+    what: str
+
+
+_RESERVED: list[Reservation] = []
+
+
+def reserve(owner: str, pattern: str, what: str) -> None:
+    """Declare that accounts whose code matches `pattern` are `owner`'s: created and moved only
+    by its use cases (``internal=True``), refused to the generic ledger API. Contexts call this
+    at import, next to the function that names such an account."""
+    compiled = re.compile(pattern)
+    if all(r.pattern.pattern != compiled.pattern for r in _RESERVED):
+        _RESERVED.append(Reservation(owner, compiled, what))
+
+
+def owner_of(code: str) -> Reservation | None:
+    """The reservation a code falls under, if any."""
+    return next((r for r in _RESERVED if r.pattern.fullmatch(code)), None)
+
+
+def reservations() -> list[Reservation]:
+    return list(_RESERVED)
 
 
 def create_account(
@@ -92,16 +125,30 @@ def create_account(
     *,
     debits_must_not_exceed_credits: bool = False,
     credits_must_not_exceed_debits: bool = False,
+    internal: bool = False,
 ) -> Account:
-    """Open an account; the code is its idempotency key (same code and settings: the same one)."""
+    """Open an account; the code is its idempotency key (same code and settings: the same one).
+
+    A code another context reserved (an order's escrow, a deposit, ...) is opened only by that
+    context (``internal``) and records it as the owner, so nobody can open it first by hand.
+    """
     model.check_code(code)
     check_currency(currency)
     model.check_account_flags(debits_must_not_exceed_credits, credits_must_not_exceed_debits)
+    reserved = owner_of(code)
+    if reserved is not None and not internal:
+        raise AccountOwned(
+            f"account code {code!r} is reserved for {reserved.what} ({reserved.owner} opens "
+            "them itself); choose another code",
+            field="code",
+            owner=reserved.owner,
+        )
     wanted = dict(
         code=code,
         currency=currency,
         debits_must_not_exceed_credits=debits_must_not_exceed_credits,
         credits_must_not_exceed_debits=credits_must_not_exceed_debits,
+        owner=reserved.owner if reserved else None,
     )
     stmt = _insert(session, accounts).values(
         **wanted,
@@ -122,11 +169,33 @@ def create_account(
     return existing
 
 
+def lock_accounts(session: Session, codes: Sequence[str]) -> None:
+    """Lock these accounts (those that exist) now, in ascending id, until the transaction ends.
+
+    A use case that makes several ledger moves calls this first with every account it will
+    touch, so that its locks are taken in one global order (`xinren.unit_of_work.LOCK_ORDER`)
+    rather than call by call, where two transactions could take them in opposite orders.
+    """
+    if codes:
+        session.execute(
+            select(accounts.c.id)
+            .where(accounts.c.code.in_(sorted(set(codes))))
+            .order_by(accounts.c.id)
+            .with_for_update()
+        ).all()
+
+
 def get_account(session: Session, code: str) -> Account:
     row = session.execute(select(accounts).where(accounts.c.code == code)).first()
     if row is None:
         raise NotFound(f"no account {code!r}", field="code")
     return _account(row)
+
+
+def owned_accounts(session: Session, owner: str) -> list[Account]:
+    """Every account `owner` owns (for its reconciliation against its own records)."""
+    q = select(accounts).where(accounts.c.owner == owner).order_by(accounts.c.id)
+    return [_account(r) for r in session.execute(q)]
 
 
 def list_accounts(
@@ -184,6 +253,7 @@ def submit(
     *,
     atomic: bool = False,
     system: bool = False,
+    internal: bool = False,
 ) -> list[Outcome]:
     """Apply a batch in order; each operation gets its own result or error.
 
@@ -191,6 +261,9 @@ def submit(
     was refused). Idempotent: an operation whose key was used before returns the original result
     (``replayed``) if its payload is the same, and `IdempotencyKeyReused` if it is not. A refused
     operation writes nothing, so its key stays free for a corrected retry.
+
+    ``system``: Xinren's own operations (``sys:`` keys). ``internal``: a context's use case,
+    which may move the accounts a context owns (system operations always are).
     """
     hashes = _check_keys(ops, system)
     now = clock.now()
@@ -210,8 +283,25 @@ def submit(
         return [o if o is not None else _not_applied() for o in outcomes]
 
     plan = model.plan_batch(
-        [ops[i] for i in fresh], loaded.accounts, loaded.holds, now, atomic=atomic
+        [ops[i] for i in fresh],
+        loaded.accounts,
+        loaded.holds,
+        now,
+        atomic=atomic,
+        internal=internal or system,
     )
+    refused = [
+        ops[i].meta.key
+        for i, p in zip(fresh, plan.outcomes, strict=True)
+        if p is not None and isinstance(p, XinrenError)
+    ]
+    if refused and _taken_meanwhile(session, refused):
+        # A duplicate of this request committed while we waited for its locks (the keys were
+        # looked up before the wait): its refusal here would read as final. Run again instead.
+        raise ConcurrentRequest(
+            "a concurrent request with one of these idempotency keys has just finished; retry "
+            "to get its result"
+        )
     rows = storage.Rows()
     final_holds: dict[int, tuple[str, Hold]] = {}
     for i, planned in zip(fresh, plan.outcomes, strict=True):
@@ -261,6 +351,17 @@ def submit(
     return [o if o is not None else _not_applied() for o in outcomes]
 
 
+def _taken_meanwhile(session: Session, keys: Sequence[str]) -> bool:
+    """Whether any of `keys` is now used: on PostgreSQL a fresh statement sees transfers that
+    committed after the batch's load statement began (SQLite serialises writers: never)."""
+    if not is_postgres(session):
+        return False
+    found = session.execute(
+        select(transfers.c.id).where(transfers.c.idempotency_key.in_(list(keys))).limit(1)
+    ).first()
+    return found is not None
+
+
 def _not_applied() -> XinrenError:
     return Conflict("not applied: another operation in the all-or-nothing batch was refused")
 
@@ -300,9 +401,12 @@ def _sync_timers(
         timers.schedule_many(session, clock, HOLD_EXPIRY, schedule)
 
 
-def submit_one(session: Session, clock: Clock, op: Operation, *, system: bool = False) -> Result:
-    """Apply one operation or raise its error (`system`: Xinren's own, with a ``sys:`` key)."""
-    (outcome,) = submit(session, clock, [op], atomic=True, system=system)
+def submit_one(
+    session: Session, clock: Clock, op: Operation, *, system: bool = False, internal: bool = False
+) -> Result:
+    """Apply one operation or raise its error (`system`: Xinren's own, with a ``sys:`` key;
+    `internal`: a context's use case, which may move owned accounts)."""
+    (outcome,) = submit(session, clock, [op], atomic=True, system=system, internal=internal)
     if isinstance(outcome, XinrenError):
         raise outcome
     return outcome
@@ -320,6 +424,7 @@ def transfer(
     reason: str = "",
     refs: Mapping[str, str] | None = None,
     system: bool = False,
+    internal: bool = False,
 ) -> Result:
     """Post a balanced transfer; `legs` are ``(account_code, "debit"|"credit", amount)``."""
     parsed = []
@@ -331,7 +436,7 @@ def transfer(
                 f"side is 'debit' or 'credit', got {side!r}", field=f"legs[{i}].side"
             ) from err
     op = model.TransferOp(Meta(key, reason, dict(refs or {})), tuple(parsed))
-    return submit_one(session, clock, op, system=system)
+    return submit_one(session, clock, op, system=system, internal=internal)
 
 
 def move(
@@ -345,6 +450,7 @@ def move(
     reason: str = "",
     refs: Mapping[str, str] | None = None,
     system: bool = False,
+    internal: bool = False,
 ) -> Result:
     """A two-leg transfer: take `amount` from `debit` and give it to `credit`."""
     return transfer(
@@ -355,6 +461,7 @@ def move(
         reason=reason,
         refs=refs,
         system=system,
+        internal=internal,
     )
 
 

@@ -81,6 +81,7 @@ def _account(r: Any) -> Account:
         balance=Balance(
             r["debits_posted"], r["credits_posted"], r["debits_pending"], r["credits_pending"]
         ),
+        owner=r["owner"],
     )
 
 
@@ -141,7 +142,7 @@ def write(session: Session, rows: Rows) -> Written:
 
 _ACCOUNT_COLS = (
     "id, code, currency, debits_must_not_exceed_credits, credits_must_not_exceed_debits, "
-    "debits_posted, credits_posted, debits_pending, credits_pending"
+    "debits_posted, credits_posted, debits_pending, credits_pending, owner"
 )
 _HOLD_COLS = (
     "id, debit_account_id, credit_account_id, amount, currency, status, expires_at, "

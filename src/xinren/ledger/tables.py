@@ -31,6 +31,8 @@ accounts = Table(
     Column("debits_pending", BigInteger, nullable=False, server_default=text("0")),
     Column("credits_pending", BigInteger, nullable=False, server_default=text("0")),
     Column("created_at", UtcDateTime, nullable=False),
+    # the context whose use cases alone move the account (see ledger.service.reserve)
+    Column("owner", String(32), nullable=True),
     CheckConstraint(
         "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 "
         "AND credits_pending >= 0",
@@ -55,7 +57,7 @@ transfers = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(10), nullable=False),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("payload_hash", String(64), nullable=False),
     Column("reason", String(64), nullable=False, server_default=""),
     Column("refs", JSON, nullable=True),

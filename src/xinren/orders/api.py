@@ -22,6 +22,7 @@ from xinren.api.deps import (
     SessionDep,
     next_cursor,
 )
+from xinren.api.types import Amount, AmountOrZero, Quantity
 from xinren.errors import Forbidden, NotFound
 from xinren.orders import model, service
 from xinren.orders.model import Action
@@ -34,23 +35,27 @@ PARTY_ROLES = ("buyer", "merchant")
 
 class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    buyer: str
-    merchant: str
-    total: Annotated[StrictInt, Field(gt=0)]
-    currency: Annotated[str, Field(min_length=3, max_length=3)]
-    category: Annotated[str, Field(min_length=1, max_length=50)] = "default"
-    delivery_method: str = "express"
+    buyer: Annotated[str, Field(max_length=100)]
+    merchant: Annotated[str, Field(max_length=100)]
+    # with a listing_id, total, currency and category come from the listing (if sent, they
+    # must agree); without one they are required (category defaults to "default")
+    total: Amount | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    category: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    delivery_method: Annotated[str, Field(max_length=20)] = "express"
     host: str | None = None
     host_rate_bp: Annotated[StrictInt, Field(ge=0, le=5_000)] = 0
     listing_id: StrictInt | None = None
     batch_id: StrictInt | None = None
     live_session_id: StrictInt | None = None
-    quantity: Annotated[StrictInt, Field(gt=0)] = 1
+    quantity: Quantity = 1
+    discount: AmountOrZero = 0
+    discount_reason: Annotated[str, Field(max_length=200)] | None = None
 
 
 class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[StrictInt, Field(ge=0)] | None = None
+    amount: AmountOrZero | None = None
     kind: Literal["refund_only", "return_and_refund"] | None = None
     reason: Literal["no_reason", "not_as_described", "defective"] | None = None
     opened: bool = False
@@ -135,7 +140,6 @@ def create_order(
     if principal.role not in ("admin", "platform"):
         raise Forbidden("orders are created by the platform back end (role platform)")
     view = service.create_order(session, clock, key, **body.model_dump())
-    session.commit()
     if view.replayed:
         response.status_code = status.HTTP_200_OK
     return OrderOut.of(view)
@@ -190,7 +194,6 @@ def act(
         reason=body.reason,
         opened=body.opened,
     )
-    session.commit()
     return OrderOut.of(view)
 
 
@@ -199,7 +202,7 @@ merchants = APIRouter(prefix="/v1/merchants", tags=["merchants"])
 
 class DepositIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[StrictInt, Field(gt=0)]
+    amount: Amount
     currency: Annotated[str, Field(min_length=3, max_length=3)]
 
 
@@ -232,7 +235,6 @@ def pay_deposit(
     if principal.role not in ("admin", "platform"):
         raise Forbidden("deposits are recorded by the platform back end (role platform)")
     deposits.pay_deposit(session, clock, key, merchant, body.amount, body.currency)
-    session.commit()
     return _deposit_out(session, merchant)
 
 

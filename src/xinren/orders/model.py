@@ -357,6 +357,44 @@ class ReturnDecision:
     shipping_paid_by: str | None = None
 
 
+#: the most units one order line may count
+MAX_QUANTITY = 1_000_000
+
+
+def returns_stock(before: Order, after: Order) -> bool:
+    """The order's units go back on sale when it closes without the goods ever leaving the
+    merchant (cancelled, or refunded in full before shipment)."""
+    never_shipped = before.status in (Status.CREATED, Status.PAID)
+    return never_shipped and after.status in (Status.CANCELLED, Status.REFUNDED)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What an order line costs by its listing: the price of every unit, less a discount the
+    platform grants explicitly (and records with its reason)."""
+
+    unit_price: int
+    quantity: int
+    discount: int = 0
+
+    @property
+    def gross(self) -> int:
+        return self.unit_price * self.quantity
+
+    @property
+    def total(self) -> int:
+        return self.gross - self.discount
+
+
+def line_problem(line: Line, max_amount: int) -> tuple[str, str] | None:
+    """(field, why) if the line cannot be ordered as it is, else None."""
+    if line.gross > max_amount:
+        return "quantity", f"{line.quantity} x {line.unit_price} is more than {max_amount}"
+    if not 0 <= line.discount < line.gross:
+        return "discount", f"a discount is at least 0 and less than the price ({line.gross})"
+    return None
+
+
 def return_eligibility(
     *,
     reason: ReturnReason,

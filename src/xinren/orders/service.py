@@ -10,6 +10,7 @@ For every order at every moment: paid = released + refunded + held (the escrow b
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,14 +25,15 @@ from xinren.errors import (
     Conflict,
     IdempotencyKeyReused,
     NotFound,
+    PriceMismatch,
     ReturnNotAllowed,
     ValidationFailed,
 )
 from xinren.events import service as events
-from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived, payload_hash
 from xinren.ledger import model as ledger_model
 from xinren.ledger import service as ledger
-from xinren.money import check_amount, check_currency
+from xinren.money import MAX_AMOUNT, Money, check_amount, check_currency
 from xinren.orders import model
 from xinren.orders.model import Action, AfterSales, Command, Countdown, Order, Status
 from xinren.orders.tables import order_actions, orders
@@ -92,6 +94,10 @@ def escrow(order_id: int) -> str:
     return f"escrow:order:{order_id}"
 
 
+ledger.reserve("orders", r"escrow:order:\d+", "orders' escrow")
+ledger.reserve("orders", r".+:pending_settlement", "merchants' pending settlements")
+
+
 def _party(value: str, field: str, role: str) -> str:
     if not _PARTY.match(value) or not value.startswith(role + ":"):
         raise ValidationFailed(f"{field} is '{role}:<id>', e.g. '{role}:42'", field=field)
@@ -136,9 +142,9 @@ def create_order(
     *,
     buyer: str,
     merchant: str,
-    total: int,
-    currency: str,
-    category: str,
+    total: int | None = None,
+    currency: str | None = None,
+    category: str | None = None,
     delivery_method: str = "express",
     host: str | None = None,
     host_rate_bp: int = 0,
@@ -146,15 +152,43 @@ def create_order(
     batch_id: int | None = None,
     live_session_id: int | None = None,
     quantity: int = 1,
+    discount: int = 0,
+    discount_reason: str | None = None,
 ) -> OrderView:
     """Create an order (status created); the key makes a retry return the same order.
 
-    With a listing, the order line records which batch was sold and in which live session,
-    so a recall reaches the buyer and the chain of custody starts from the sale.
+    With a listing, the order takes the unit price, currency and category from it (a total or
+    category the caller sends must agree; a discount is explicit and recorded with its reason),
+    takes its units from the listing's stock, and records which batch was sold in which live
+    session, so a recall reaches the buyer and the chain of custody starts from the sale.
+    Without one, the caller names the total, currency and category.
     """
     check_idempotency_key(key)
-    check_amount(total, "total", positive=True)
-    check_currency(currency)
+    request = dict(
+        buyer=buyer,
+        merchant=merchant,
+        total=total,
+        currency=currency,
+        category=category,
+        delivery_method=delivery_method,
+        host=host,
+        host_rate_bp=host_rate_bp,
+        listing_id=listing_id,
+        batch_id=batch_id,
+        live_session_id=live_session_id,
+        quantity=quantity,
+        discount=discount,
+        discount_reason=discount_reason,
+    )
+    digest = payload_hash(request)
+    existing = session.execute(select(orders).where(orders.c.idempotency_key == key)).first()
+    if existing is not None:
+        if existing.request_hash not in (None, digest):  # None: made before 0017
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} created order {existing.id} with other details",
+                field="idempotency_key",
+            )
+        return _view(existing, replayed=True)
     _party(buyer, "buyer", "buyer")
     _party(merchant, "merchant", "merchant")
     if host is not None:
@@ -164,45 +198,69 @@ def create_order(
     timer_policy = policies.order_timers()
     timer_policy.receipt_period(delivery_method)
     check_amount(quantity, "quantity", positive=True)
+    if quantity > model.MAX_QUANTITY:
+        raise ValidationFailed(f"quantity is at most {model.MAX_QUANTITY}", field="quantity")
+    unit_price: int | None = None
     if listing_id is not None:
-        batch_id = _check_line(
-            session, merchant, host, currency, listing_id, batch_id, live_session_id
+        listing, batch_id, listed_category = _check_line(
+            session, merchant, host, listing_id, batch_id, live_session_id
         )
-    elif batch_id is not None or live_session_id is not None:
-        raise ValidationFailed(
-            "batch_id and live_session_id need the listing_id they belong to", field="listing_id"
+        total, currency, category = _priced(
+            listing, listed_category, request, model.Line(listing.price, quantity, discount)
         )
-    fields = dict(
-        listing_id=listing_id,
-        batch_id=batch_id,
-        live_session_id=live_session_id,
-        quantity=quantity,
-        buyer=buyer,
-        merchant=merchant,
-        host=host,
-        host_rate_bp=host_rate_bp,
-        category=category,
-        delivery_method=delivery_method,
-        currency=currency,
-        total=total,
-    )
-    existing = session.execute(select(orders).where(orders.c.idempotency_key == key)).first()
-    if existing is not None:
-        if any(getattr(existing, k) != v for k, v in fields.items()):
-            raise IdempotencyKeyReused(
-                f"idempotency key {key!r} created order {existing.id} with other details",
-                field="idempotency_key",
+        unit_price = listing.price
+    else:
+        if batch_id is not None or live_session_id is not None:
+            raise ValidationFailed(
+                "batch_id and live_session_id need the listing_id they belong to",
+                field="listing_id",
             )
-        return _view(existing, replayed=True)
+        if discount:
+            raise ValidationFailed(
+                "a discount is granted on a listing's price: name the listing_id",
+                field="discount",
+            )
+        if total is None:
+            raise ValidationFailed("an order without a listing_id names its total", field="total")
+        if currency is None:
+            raise ValidationFailed(
+                "an order without a listing_id names its currency", field="currency"
+            )
+        category = category or "default"
+    check_amount(total, "total", positive=True)
+    check_currency(currency)
+    if not isinstance(category, str) or not 1 <= len(category) <= 50:
+        raise ValidationFailed("category is 1-50 characters", field="category")
+    if discount and not (isinstance(discount_reason, str) and discount_reason.strip()):
+        raise ValidationFailed("a discount states its reason", field="discount_reason")
+    if discount_reason is not None and len(discount_reason) > 200:
+        raise ValidationFailed("discount_reason is at most 200 characters", field="discount_reason")
     parties.require_verified(session, merchant, "take orders")
     if host is not None:
         parties.require_verified(session, host, "sell on an order as its host")
     deposits.check_deposit(session, merchant, category)
+    if listing_id is not None:
+        catalog.take_stock(session, listing_id, quantity)
     now = clock.now()
     order_id = session.execute(
         orders.insert().returning(orders.c.id),
         dict(
-            **fields,
+            listing_id=listing_id,
+            batch_id=batch_id,
+            live_session_id=live_session_id,
+            quantity=quantity,
+            buyer=buyer,
+            merchant=merchant,
+            host=host,
+            host_rate_bp=host_rate_bp,
+            category=category,
+            delivery_method=delivery_method,
+            currency=currency,
+            total=total,
+            unit_price=unit_price,
+            discount=discount,
+            discount_reason=discount_reason if discount else None,
+            request_hash=digest,
             idempotency_key=key,
             status=Status.CREATED.value,
             after_sales=AfterSales.NONE.value,
@@ -212,16 +270,58 @@ def create_order(
         ),
     ).scalar_one()
     ledger.create_account(
-        session, clock, escrow(order_id), currency, debits_must_not_exceed_credits=True
+        session,
+        clock,
+        escrow(order_id),
+        currency,
+        debits_must_not_exceed_credits=True,
+        internal=True,
     )
     events.append(
         session,
         clock,
         "order.created",
         f"order:{order_id}",
-        {"order": order_id, "total": total, "currency": currency},
+        {"order": order_id, "total": total, "currency": currency, "discount": discount},
     )
     return get_order(session, order_id)
+
+
+def _priced(
+    listing: catalog.Listing, listed_category: str, request: dict[str, Any], line: model.Line
+) -> tuple[int, str, str]:
+    """The total, currency and category an order line takes from its listing; what the caller
+    sent must agree with them."""
+    problem = model.line_problem(line, MAX_AMOUNT)
+    if problem is not None:
+        raise ValidationFailed(problem[1], field=problem[0])
+    sent_total, sent_currency, sent_category = (
+        request["total"],
+        request["currency"],
+        request["category"],
+    )
+    if sent_currency is not None and sent_currency != listing.currency:
+        raise ValidationFailed(
+            f"listing {listing.id} is priced in {listing.currency}", field="currency"
+        )
+    if sent_total is not None and sent_total != line.total:
+        price = Money(listing.price, listing.currency)
+        less = (
+            f" less a discount of {Money(line.discount, listing.currency)}" if line.discount else ""
+        )
+        raise PriceMismatch(
+            f"{line.quantity} x {price}{less} is {Money(line.total, listing.currency)}; the "
+            f"order says {Money(sent_total, listing.currency)} (leave total out to take the "
+            "listing's price, or grant a discount with its reason)",
+            field="total",
+            expected=line.total,
+        )
+    if sent_category is not None and sent_category != listed_category:
+        raise ValidationFailed(
+            f"listing {listing.id} sells a product of category {listed_category!r}",
+            field="category",
+        )
+    return line.total, listing.currency, listed_category
 
 
 def pending_settlement(merchant: str) -> str:
@@ -237,21 +337,17 @@ def _check_line(
     session: Session,
     merchant: str,
     host: str | None,
-    currency: str,
     listing_id: int,
     batch_id: int | None,
     live_session_id: int | None,
-) -> int:
-    """The batch the line sells, after checking the listing, batch and session agree."""
+) -> tuple[catalog.Listing, int, str]:
+    """The listing, the batch the line sells and the product's category, after checking the
+    listing, batch and session agree."""
     listing = catalog.get_listing(session, listing_id)
     if listing.status != "active":
         raise Conflict(f"listing {listing_id} is {listing.status}", field="listing_id")
     if listing.merchant != merchant:
         raise ValidationFailed(f"listing {listing_id} is not {merchant}'s", field="listing_id")
-    if listing.currency != currency:
-        raise ValidationFailed(
-            f"listing {listing_id} is priced in {listing.currency}", field="currency"
-        )
     if batch_id is None:
         if len(listing.batch_ids) != 1:
             raise ValidationFailed(
@@ -276,7 +372,8 @@ def _check_line(
                 f"{host or 'no host'}",
                 field="host",
             )
-    return batch_id
+    category = catalog.get_product(session, listing.product_id).category
+    return listing, batch_id, category
 
 
 def get_order(session: Session, order_id: int) -> OrderView:
@@ -284,6 +381,31 @@ def get_order(session: Session, order_id: int) -> OrderView:
     if row is None:
         raise NotFound(f"no order {order_id}", field="order_id")
     return _view(row)
+
+
+def lock(session: Session, order_id: int) -> OrderView:
+    """Lock the order's row until the transaction ends, and read it as it is now.
+
+    Every use case that moves money for an order (its own actions, a remedy, a recall, a
+    complaint's filing) takes this lock first, before any ledger lock (the global order is in
+    `xinren.unit_of_work.LOCK_ORDER`), and only then reads the key it replays and the amounts
+    it may pay: two requests on one order are then serialised, and the second one sees the
+    first one's effects (a refund already paid, a key already used) instead of stale figures.
+    """
+    return _view(_locked_row(session, order_id))
+
+
+def lock_many(session: Session, order_ids: Iterable[int]) -> None:
+    """Lock several orders, in ascending id (the global lock order within a kind)."""
+    for order_id in sorted(set(order_ids)):
+        _locked_row(session, order_id)
+
+
+def _locked_row(session: Session, order_id: int) -> Any:
+    row = session.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"no order {order_id}", field="order_id")
+    return row
 
 
 def act(
@@ -300,8 +422,13 @@ def act(
     opened: bool = False,
     system: bool = False,
 ) -> OrderView:
-    """Run `action` on the order with its effects, once per idempotency key."""
+    """Run `action` on the order with its effects, once per idempotency key.
+
+    The order is locked before the key is looked up, so a duplicate sent while the first
+    request is still running waits for it and then replays it instead of being refused.
+    """
     check_idempotency_key(key, system=system)
+    row = _locked_row(session, order_id)
     digest = payload_hash(
         {
             "order": order_id,
@@ -322,9 +449,6 @@ def act(
                 field="idempotency_key",
             )
         return replace(get_order(session, done.order_id), replayed=True)
-    row = session.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
-    if row is None:
-        raise NotFound(f"no order {order_id}", field="order_id")
     before = _view(row)
     after, effects = model.decide(before.state, Command(action, amount, kind))
     now = clock.now()
@@ -335,7 +459,7 @@ def act(
         extra.update(_return_terms(row, reason or "not_as_described", opened, now))
     due, left = row.countdown_due_at, row.countdown_left_ms
     for n, effect in enumerate(effects):
-        ledger_key = f"{SYSTEM_PREFIX}order:{order_id}:{key}:{n}"
+        ledger_key = derived("order", order_id, key, n)
         if isinstance(effect, model.Hold):
             ledger.create_account(session, clock, psp(row.currency), row.currency)
             _move(
@@ -364,6 +488,8 @@ def act(
         else:
             due, left = _countdown(session, clock, row, effect, due, left)
     _other_timers(session, clock, order_id, before.state, after, now)
+    if row.listing_id is not None and model.returns_stock(before.state, after):
+        catalog.return_stock(session, row.listing_id, row.quantity)
     session.execute(
         update(orders)
         .where(orders.c.id == order_id)
@@ -469,7 +595,12 @@ def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> 
     for code, share in credits:
         if share > 0:
             ledger.create_account(
-                session, clock, code, row.currency, debits_must_not_exceed_credits=True
+                session,
+                clock,
+                code,
+                row.currency,
+                debits_must_not_exceed_credits=True,
+                internal=True,
             )
             legs.append(ledger_model.Leg(code, ledger_model.Side.CREDIT, share))
     op = ledger_model.TransferOp(
@@ -582,6 +713,45 @@ def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
         f"order:{row.id}",
         {"order": row.id, "merchant": row.merchant, "amount": amount},
     )
+
+
+def reconcile(session: Session) -> list[str]:
+    """The accounts orders own against what the orders say: each escrow holds exactly what its
+    order paid and has neither refunded nor released, and each merchant's pending settlement
+    holds exactly the settled shares still waiting for their release timer."""
+    problems = []
+    held = {
+        r.id: r.paid - r.refunded - r.released
+        for r in session.execute(
+            select(orders.c.id, orders.c.paid, orders.c.refunded, orders.c.released)
+        )
+    }
+    merchant_of = dict(session.execute(select(orders.c.id, orders.c.merchant)).all())
+    waiting: dict[str, int] = {}
+    for t in timers.pending(session, RELEASE_SETTLEMENT):
+        merchant = merchant_of.get(int(t.subject))
+        if merchant is not None:
+            waiting[merchant] = waiting.get(merchant, 0) + int((t.payload or {})["amount"])
+    for account in ledger.owned_accounts(session, "orders"):
+        code, net = account.code, account.balance.net
+        if code.startswith("escrow:order:"):
+            order_id = int(code.rsplit(":", 1)[1])
+            says = held.pop(order_id, None)
+            if says is None:
+                problems.append(f"{code} holds {net} but order {order_id} does not exist")
+            elif says != net:
+                problems.append(f"{code} holds {net}; order {order_id} says it holds {says}")
+        elif code.endswith(":pending_settlement"):
+            merchant = code.removesuffix(":pending_settlement")
+            due = waiting.pop(merchant, 0)
+            if net != due:
+                problems.append(
+                    f"{code} holds {net}; settled shares waiting for release add up to {due}"
+                )
+    for order_id, says in sorted(held.items()):
+        if says:
+            problems.append(f"order {order_id} says it holds {says} but has no escrow account")
+    return problems
 
 
 def parties_of(session: Session, order_id: int) -> dict[str, dict[str, Any] | None]:

@@ -20,7 +20,7 @@ orders = Table(
     "orders",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("buyer", String(100), nullable=False),
     Column("merchant", String(100), nullable=False),
     Column("host", String(100), nullable=True),
@@ -33,6 +33,12 @@ orders = Table(
     Column("delivery_method", String(20), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("total", BigInteger, nullable=False),
+    # with a listing: its unit price when ordered, and any discount granted with its reason
+    Column("unit_price", BigInteger, nullable=True),
+    Column("discount", BigInteger, nullable=False, server_default=text("0")),
+    Column("discount_reason", String(200), nullable=True),
+    # the fingerprint of the create request, so a retry is told apart from a reused key
+    Column("request_hash", String(64), nullable=True),
     Column("status", String(12), nullable=False),
     Column("after_sales", String(20), nullable=False),
     Column("paid", BigInteger, nullable=False, server_default=text("0")),
@@ -50,6 +56,7 @@ orders = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("total > 0", name="total_positive"),
+    CheckConstraint("discount >= 0", name="discount_not_negative"),
     CheckConstraint(
         "refunded >= 0 AND released >= 0 AND refunded + released <= paid", name="identity"
     ),
@@ -64,7 +71,7 @@ order_actions = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
     Column("action", String(20), nullable=False),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("payload_hash", String(64), nullable=False),
     Column("from_state", String(40), nullable=False),
     Column("to_state", String(40), nullable=False),

@@ -79,7 +79,6 @@ def register(
         affiliated_with=body.affiliated_with,
         epcis_id=body.epcis_id,
     )
-    session.commit()
     if existed:
         response.status_code = status.HTTP_200_OK
     return party.full()
@@ -127,7 +126,6 @@ def submit_info(
     party = service.submit_info(
         session, clock, key, ref, body.info(), actor=principal.subject or principal.role
     )
-    session.commit()
     return party.full()
 
 
@@ -149,7 +147,6 @@ def decide(
         reason=body.reason,
         decided_by=principal.actor,
     )
-    session.commit()
     return party.full()
 
 

@@ -1,8 +1,17 @@
 """Merchant deposits (保证金): paid into a ledger account the merchant cannot draw below zero,
-checked against the category's requirement before the merchant may take orders."""
+checked against the category's requirement before the merchant may take orders.
+
+The deposit account is this module's (`ledger.reserve`): every movement in or out of it goes
+through `pay_deposit`, `take` or `put`, which record it in `deposit_movements` with what it was
+for, in the same transaction as the ledger move. The merchant's statement is that record, and
+`reconcile` proves it adds up to the ledger's balance.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinren import policies
@@ -14,6 +23,7 @@ from xinren.ledger import service as ledger
 from xinren.money import Money, check_amount
 from xinren.parties import model
 from xinren.parties import service as parties
+from xinren.parties.tables import deposit_movements
 
 
 def psp(currency: str) -> str:
@@ -23,6 +33,9 @@ def psp(currency: str) -> str:
 
 def deposit_account(merchant: str) -> str:
     return f"{merchant}:deposit"
+
+
+ledger.reserve("parties", r".+:deposit", "merchants' deposits")
 
 
 def deposit_balance(session: Session, merchant: str) -> int:
@@ -45,7 +58,12 @@ def pay_deposit(
         raise ValidationFailed(f"deposits are held in {policy_currency}", field="currency")
     ledger.create_account(session, clock, psp(currency), currency)
     ledger.create_account(
-        session, clock, deposit_account(merchant), currency, debits_must_not_exceed_credits=True
+        session,
+        clock,
+        deposit_account(merchant),
+        currency,
+        debits_must_not_exceed_credits=True,
+        internal=True,
     )
     result = ledger.move(
         session,
@@ -56,7 +74,9 @@ def pay_deposit(
         amount,
         reason="deposit",
         refs={"merchant": merchant},
+        internal=True,
     )
+    _record(session, clock, result, key, merchant, currency, amount, "paid", "payment")
     if not result.replayed:
         events.append(
             session,
@@ -80,3 +100,132 @@ def check_deposit(session: Session, merchant: str, category: str) -> None:
             required=required,
             held=held,
         )
+
+
+def take(
+    session: Session,
+    clock: Clock,
+    key: str,
+    merchant: str,
+    amount: int,
+    *,
+    to: str,
+    kind: str,
+    ref: str,
+) -> None:
+    """Take `amount` out of the merchant's deposit into account `to` (a penalty, a remedy, a
+    recovery), recorded with what it was for; a replayed key records nothing twice."""
+    account = ledger.get_account(session, deposit_account(merchant))
+    result = ledger.move(
+        session,
+        clock,
+        key,
+        account.code,
+        to,
+        amount,
+        reason=kind,
+        refs={"merchant": merchant, "for": ref},
+        system=True,
+        internal=True,
+    )
+    _record(session, clock, result, key, merchant, account.currency, -amount, kind, ref)
+
+
+def put(
+    session: Session,
+    clock: Clock,
+    key: str,
+    merchant: str,
+    amount: int,
+    *,
+    source: str,
+    kind: str,
+    ref: str,
+) -> None:
+    """Put `amount` back into the merchant's deposit from account `source` (a penalty
+    refunded on appeal), recorded with what it was for."""
+    account = ledger.get_account(session, deposit_account(merchant))
+    result = ledger.move(
+        session,
+        clock,
+        key,
+        source,
+        account.code,
+        amount,
+        reason=kind,
+        refs={"merchant": merchant, "for": ref},
+        system=True,
+        internal=True,
+    )
+    _record(session, clock, result, key, merchant, account.currency, amount, kind, ref)
+
+
+def _record(
+    session: Session,
+    clock: Clock,
+    result: ledger.Result,
+    key: str,
+    merchant: str,
+    currency: str,
+    amount: int,
+    kind: str,
+    ref: str,
+) -> None:
+    if result.replayed:
+        return
+    session.execute(
+        deposit_movements.insert(),
+        dict(
+            merchant=merchant,
+            currency=currency,
+            amount=amount,
+            kind=kind,
+            ref=ref[:100],
+            ledger_key=key,
+            created_at=clock.now(),
+        ),
+    )
+
+
+def movements(session: Session, merchant: str) -> list[dict[str, Any]]:
+    """The merchant's deposit statement, oldest first."""
+    rows = session.execute(
+        select(deposit_movements)
+        .where(deposit_movements.c.merchant == merchant)
+        .order_by(deposit_movements.c.id)
+    )
+    return [
+        {
+            "amount": r.amount,
+            "currency": r.currency,
+            "kind": r.kind,
+            "for": r.ref,
+            "at": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def reconcile(session: Session) -> list[str]:
+    """Every deposit account's balance against the movements recorded for it."""
+    recorded = dict(
+        session.execute(
+            select(deposit_movements.c.merchant, func.sum(deposit_movements.c.amount)).group_by(
+                deposit_movements.c.merchant
+            )
+        ).all()
+    )
+    problems = []
+    for account in ledger.owned_accounts(session, "parties"):
+        merchant = account.code.removesuffix(":deposit")
+        held, booked = account.balance.net, int(recorded.pop(merchant, 0) or 0)
+        if held != booked:
+            problems.append(
+                f"deposit of {merchant}: the ledger holds {held}, its recorded movements add "
+                f"up to {booked}"
+            )
+    for merchant, booked in sorted(recorded.items()):
+        problems.append(
+            f"deposit of {merchant}: movements of {booked} are recorded but it has no account"
+        )
+    return problems

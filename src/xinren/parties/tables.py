@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table
 
 from xinren.schema import Id, UtcDateTime, metadata
 
@@ -41,10 +41,27 @@ party_status_changes = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("party_id", Id, ForeignKey("parties.id"), nullable=False, index=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("from_status", String(12), nullable=False),
     Column("to_status", String(12), nullable=False),
     Column("reason", String(500), nullable=False),
     Column("decided_by", String(100), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+deposit_movements = Table(
+    "deposit_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("merchant", String(100), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # + paid in, - taken out
+    # paid | penalty | penalty_refunded | remedy | recovery | opening (balance at migration 0017)
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(100), nullable=False),  # what for: "violation:3", "case:7", "claim:2"
+    Column("ledger_key", String(255), nullable=False, unique=True),  # the ledger move recorded
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+    Index("ix_deposit_movements_merchant", "merchant", "id"),
 )

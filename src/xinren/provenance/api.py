@@ -110,7 +110,6 @@ async def add_document(
         accreditation,
     )
     doc = documents.add(session, clock, store, content, meta)
-    session.commit()
     return _doc(doc)
 
 
@@ -167,7 +166,6 @@ async def import_epcis(
     result = events.import_document(
         session, clock, body, recorded_by=principal.subject or principal.role, speaks_for=speaks_for
     )
-    session.commit()
     return {
         "created": result.created,
         "replayed": result.replayed,
@@ -223,7 +221,6 @@ def recall(
         evidence=body.evidence,
         decided_by=principal.actor,
     )
-    session.commit()
     if opened.replayed:
         response.status_code = status.HTTP_200_OK
     return recalls.as_dict(opened)

@@ -72,7 +72,7 @@ recalls = Table(
     "recalls",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("batch_id", Id, ForeignKey("batches.id"), nullable=False, index=True),
     Column("finding", String(20), nullable=False),
     Column("reason", String(1000), nullable=False),

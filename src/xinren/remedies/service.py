@@ -21,14 +21,15 @@ from xinren import policies
 from xinren.clock import Clock
 from xinren.errors import Conflict, IdempotencyKeyReused, LimitExceeded, NotFound, ValidationFailed
 from xinren.events import service as events
-from xinren.ids import SYSTEM_PREFIX, check_idempotency_key
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived
 from xinren.ledger import service as ledger
 from xinren.money import Money, check_amount
 from xinren.orders import service as orders
 from xinren.orders.model import OPEN, Action, AfterSales
+from xinren.parties import deposits
 from xinren.parties.deposits import deposit_account, psp
 from xinren.remedies import model
-from xinren.remedies.tables import recovery_claims, remedies, remedy_payments
+from xinren.remedies.tables import fund_movements, recovery_claims, remedies, remedy_payments
 from xinren.timers import service as timers
 from xinren.timers.model import Timer
 
@@ -36,6 +37,9 @@ from xinren.timers.model import Timer
 def fund(currency: str) -> str:
     """The guarantee fund's account for a currency (money is never converted)."""
     return f"platform:guarantee_fund:{currency.lower()}"
+
+
+ledger.reserve("remedies", r"platform:guarantee_fund:[a-z]{3}", "the guarantee fund")
 
 
 PLATFORM = "platform"
@@ -77,12 +81,62 @@ def top_up_fund(session: Session, clock: Clock, key: str, amount: int, currency:
     check_amount(amount, "amount", positive=True)
     ledger.create_account(session, clock, psp(currency), currency)
     ledger.create_account(
-        session, clock, fund(currency), currency, debits_must_not_exceed_credits=True
+        session, clock, fund(currency), currency, debits_must_not_exceed_credits=True, internal=True
     )
-    ledger.move(
-        session, clock, key, psp(currency), fund(currency), amount, reason="guarantee fund top-up"
+    result = ledger.move(
+        session,
+        clock,
+        key,
+        psp(currency),
+        fund(currency),
+        amount,
+        reason="guarantee fund top-up",
+        internal=True,
     )
+    if not result.replayed:
+        _fund_moved(session, clock, key, currency, amount, "top_up", "top-up")
     return fund_balance(session, currency)
+
+
+def _fund_moved(
+    session: Session, clock: Clock, key: str, currency: str, amount: int, kind: str, ref: str
+) -> None:
+    """Record a movement of the guarantee fund with what it was for (see `reconcile_fund`)."""
+    session.execute(
+        fund_movements.insert(),
+        dict(
+            currency=currency,
+            amount=amount,
+            kind=kind,
+            ref=ref[:100],
+            ledger_key=key,
+            created_at=clock.now(),
+        ),
+    )
+
+
+def reconcile_fund(session: Session) -> list[str]:
+    """The guarantee fund's balance in each currency against the movements recorded for it."""
+    recorded = dict(
+        session.execute(
+            select(fund_movements.c.currency, func.sum(fund_movements.c.amount)).group_by(
+                fund_movements.c.currency
+            )
+        ).all()
+    )
+    problems = []
+    for account in ledger.owned_accounts(session, "remedies"):
+        held, booked = account.balance.net, int(recorded.pop(account.currency, 0) or 0)
+        if held != booked:
+            problems.append(
+                f"guarantee fund ({account.currency}): the ledger holds {held}, its recorded "
+                f"movements add up to {booked}"
+            )
+    for currency, booked in sorted(recorded.items()):
+        problems.append(
+            f"guarantee fund ({currency}): movements of {booked} are recorded but it has no account"
+        )
+    return problems
 
 
 def _move(
@@ -198,7 +252,7 @@ def _escrow_refund(
             clock,
             order.id,
             Action.OPEN_DISPUTE,
-            f"{key}:dispute",
+            derived(key, "dispute"),
             actor="platform",
             system=True,
         )
@@ -207,7 +261,7 @@ def _escrow_refund(
         clock,
         order.id,
         Action.DECIDE_DISPUTE,
-        f"{key}:award",
+        derived(key, "award"),
         actor="platform",
         amount=take,
         system=True,
@@ -234,6 +288,10 @@ def pay_buyer(
     is the platform) and holds a recovery claim for what it laid out."""
     check_amount(refund, "refund")
     check_amount(compensation_due, "compensation")
+    # The order first (the global lock order), then what is owed, read under that lock: two
+    # remedies on one order (a decision and a recall, two recall runs) are serialised, and the
+    # second sees what the first paid.
+    order = orders.lock(session, order_id)
     done = session.execute(select(remedies).where(remedies.c.idempotency_key == key)).first()
     if done is not None:
         if (done.order_id, done.refund) != (order_id, refund):
@@ -242,7 +300,6 @@ def pay_buyer(
                 field="idempotency_key",
             )
         return get_remedy(session, done.id, replayed=True)
-    order = orders.get_order(session, order_id)
     owed = still_owed(session, order)
     if refund > owed:
         raise ValidationFailed(
@@ -255,6 +312,12 @@ def pay_buyer(
         )
     cur = order.currency
     ledger.create_account(session, clock, psp(cur), cur)
+    debtors = [p for p in (payer, *recover_from) if p != PLATFORM]
+    ledger.lock_accounts(
+        session,
+        [orders.escrow(order.id), psp(cur), fund(cur)]
+        + [code for p in debtors for code in (available(p), deposit_account(p))],
+    )
     payments: list[Payment] = []
     from_escrow = _escrow_refund(session, clock, key, order, refund)
     if from_escrow:
@@ -268,9 +331,19 @@ def pay_buyer(
         if amount <= 0:
             return
         if source == "guarantee_fund":
-            ledger.create_account(session, clock, account, cur, debits_must_not_exceed_credits=True)
+            ledger.create_account(
+                session, clock, account, cur, debits_must_not_exceed_credits=True, internal=True
+            )
         n += 1
-        _move(session, clock, f"{key}:{n}", account, psp(cur), amount, f"remedy {kind}")
+        move_key = derived(key, "pay", n)
+        if source == "deposit":
+            deposits.take(
+                session, clock, move_key, who, amount, to=psp(cur), kind="remedy", ref=origin
+            )
+        else:
+            _move(session, clock, move_key, account, psp(cur), amount, f"remedy {kind}")
+        if source == "guarantee_fund":
+            _fund_moved(session, clock, move_key, cur, -amount, "paid_first", origin)
         payments.append(Payment(kind, source, who, amount))
 
     if payer == PLATFORM:
@@ -333,7 +406,7 @@ def pay_buyer(
             open_claim(
                 session,
                 clock,
-                f"{key}:claim:fund",
+                derived(key, "claim", "fund"),
                 creditor=PLATFORM,
                 debtor=debtor,
                 amount=shares.shortfall,
@@ -348,7 +421,7 @@ def pay_buyer(
         open_claim(
             session,
             clock,
-            f"{key}:claim:payer",
+            derived(key, "claim", "payer"),
             creditor=payer,
             debtor=others[0],
             amount=paid_by_payer,
@@ -474,22 +547,33 @@ def collect(session: Session, clock: Clock, claim_id: int) -> int:
         _balance(session, deposit_account(r.debtor)),
     )
     target = fund(r.currency) if r.creditor == PLATFORM else available(r.creditor)
-    ledger.create_account(session, clock, target, r.currency, debits_must_not_exceed_credits=True)
+    ledger.create_account(
+        session, clock, target, r.currency, debits_must_not_exceed_credits=True, internal=True
+    )
     got = 0
     for source, amount in (
         (available(r.debtor), shares.from_available),
         (deposit_account(r.debtor), shares.from_deposit),
     ):
         if amount > 0:
-            _move(
-                session,
-                clock,
-                f"{SYSTEM_PREFIX}claim:{claim_id}:{r.recovered + got}:{source}",
-                source,
-                target,
-                amount,
-                "recovery",
-            )
+            move_key = derived("claim", claim_id, r.recovered + got, source)
+            if source == deposit_account(r.debtor):
+                deposits.take(
+                    session,
+                    clock,
+                    move_key,
+                    r.debtor,
+                    amount,
+                    to=target,
+                    kind="recovery",
+                    ref=f"claim:{claim_id}",
+                )
+            else:
+                _move(session, clock, move_key, source, target, amount, "recovery")
+            if target == fund(r.currency):
+                _fund_moved(
+                    session, clock, move_key, r.currency, amount, "recovered", f"claim:{claim_id}"
+                )
             got += amount
     if got:
         settled = got == outstanding
@@ -590,12 +674,17 @@ def execute_recall(
     from xinren.recalls import service as recalls
 
     recall = recalls.get_recall(session, recall_id)
-    tasks = session.execute(
+    pending = (
         select(remedy_tasks)
         .where(remedy_tasks.c.recall_id == recall_id)
         .where(remedy_tasks.c.status == "pending")
-        .order_by(remedy_tasks.c.id)
-    ).all()
+        .order_by(remedy_tasks.c.order_id, remedy_tasks.c.id)
+    )
+    # Lock every order first, in id order, then read the tasks again under those locks: a
+    # concurrent run of this recall (or a decision on one of its orders) then finds the tasks
+    # it paid already paid, and what is still owed as it is now.
+    orders.lock_many(session, [t.order_id for t in session.execute(pending)])
+    tasks = session.execute(pending.with_for_update()).all()
     paid = []
     for task in tasks:
         result, _ = liability.assess(

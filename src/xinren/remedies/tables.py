@@ -20,7 +20,7 @@ remedies = Table(
     "remedies",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
     Column("buyer", String(100), nullable=False),
     Column("merchant", String(100), nullable=False, index=True),
@@ -50,7 +50,7 @@ recovery_claims = Table(
     "recovery_claims",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("idempotency_key", String(160), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
     Column("creditor", String(100), nullable=False),  # "platform" (the fund) or a party
     Column("debtor", String(100), nullable=False, index=True),
     Column("currency", String(3), nullable=False),
@@ -69,4 +69,20 @@ recovery_claims = Table(
         name="identity",
     ),
     Index("ix_recovery_claims_status", "status", "debtor"),
+)
+
+
+fund_movements = Table(
+    "fund_movements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # + into the fund, - out of it
+    # top_up | paid_first | recovered | opening (the balance at migration 0017)
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(100), nullable=False),  # what for: "case:7", "claim:2", "top-up"
+    Column("ledger_key", String(255), nullable=False, unique=True),  # the ledger move recorded
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount <> 0", name="amount_not_zero"),
+    Index("ix_fund_movements_currency", "currency", "id"),
 )

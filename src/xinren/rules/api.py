@@ -22,6 +22,7 @@ from xinren.api.deps import (
     is_staff,
     next_cursor,
 )
+from xinren.api.types import AmountOrZero
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.rules import model, rulebooks
 from xinren.rules import service as rules
@@ -89,7 +90,7 @@ class SanctionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: SanctionKind
     days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
-    amount: Annotated[StrictInt, Field(ge=0, le=2**53)] | None = None
+    amount: AmountOrZero | None = None
     target: Annotated[str, Field(max_length=100)] | None = None
 
 
@@ -176,7 +177,6 @@ def decide_violation(
         automated_decision=body.automated_decision,
         source_identity=body.source_identity,
     )
-    session.commit()
     return violation_json(v)
 
 
@@ -269,7 +269,6 @@ def file_appeal(
     appeal = rules.file_appeal(
         session, clock, key, violation_id, appellant=principal.subject, grounds=body.grounds
     )
-    session.commit()
     return appeal
 
 
@@ -299,7 +298,6 @@ def decide_appeal(
         new_points=body.new_points,
         lift=body.lift,
     )
-    session.commit()
     return decided
 
 
@@ -315,7 +313,6 @@ def backtest(
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as err:
         raise ValidationFailed(f"the draft is not a valid rulebook: {err}", field="body") from None
     changes = rules.backtest(session, book)
-    session.rollback()
     return {
         "draft": book.version,
         "changes": [

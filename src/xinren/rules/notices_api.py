@@ -73,7 +73,6 @@ def file_notice(
         category=body.category,
         text=body.text,
     )
-    session.commit()
     if notice.replayed:
         response.status_code = status.HTTP_200_OK
     return notice.as_dict()
@@ -138,7 +137,6 @@ def set_trusted(
     ref: str, body: TrustedIn, session: SessionDep, clock: ClockDep, principal: ReviewerDep
 ) -> dict[str, Any]:
     found = service.set_trusted(session, clock, ref, body.trusted, decided_by=principal.actor)
-    session.commit()
     return found.as_dict()
 
 
@@ -155,7 +153,6 @@ def add_identifier(
     weigh less when they complain or report."""
     service.check_ref(ref)
     added = buyers.add_identifier(session, clock, ref, body.kind, body.value)
-    session.commit()
     return {
         "account": ref,
         "kind": body.kind,

@@ -22,7 +22,7 @@ from xinren.clock import Clock
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
-from xinren.ids import SYSTEM_PREFIX, check_idempotency_key
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived
 from xinren.ledger import service as ledger
 from xinren.orders.tables import orders
 from xinren.parties import deposits
@@ -60,6 +60,9 @@ RESTRICTING = frozenset(
 
 def frozen_account(merchant: str) -> str:
     return f"{merchant}:frozen"
+
+
+ledger.reserve("rules", r".+:frozen", "balances frozen by a sanction")
 
 
 # --- reading ---
@@ -352,7 +355,7 @@ def _apply(
     amount: int | None = None
     hold_id: int | None = None
     status = "active"
-    key = f"{SYSTEM_PREFIX}violation:{violation_id}:{cause}:{kind.value}:{target}"
+    key = derived("violation", violation_id, cause, kind.value, target)
     if kind is SanctionKind.WARNING:
         ends, status = now, "ended"
     elif kind is SanctionKind.LISTING_REMOVAL:
@@ -365,16 +368,15 @@ def _apply(
         if amount > 0:
             currency = ledger.get_account(session, deposits.deposit_account(subject)).currency
             ledger.create_account(session, clock, PENALTIES, currency)
-            ledger.move(
+            deposits.take(
                 session,
                 clock,
                 key,
-                deposits.deposit_account(subject),
-                PENALTIES,
+                subject,
                 amount,
-                reason="penalty",
-                refs={"violation": str(violation_id)},
-                system=True,
+                to=PENALTIES,
+                kind="penalty",
+                ref=f"violation:{violation_id}",
             )
         ends, status = now, "ended"
     elif kind is SanctionKind.SETTLEMENT_FREEZE:
@@ -437,7 +439,7 @@ def _freeze(
     amount = account.balance.available
     if amount <= 0:
         return None, 0
-    ledger.create_account(session, clock, frozen_account(subject), account.currency)
+    ledger.create_account(session, clock, frozen_account(subject), account.currency, internal=True)
     result = ledger.hold(
         session,
         clock,
@@ -759,16 +761,15 @@ def _relevel(session: Session, clock: Clock, subject: str, reason: str) -> None:
 
 def _refund_penalty(session: Session, clock: Clock, s: SanctionRecord, violation_id: int) -> None:
     if s.kind is SanctionKind.PENALTY_PAYMENT and s.amount and s.status != "reversed":
-        ledger.move(
+        deposits.put(
             session,
             clock,
             f"{SYSTEM_PREFIX}sanction:{s.id}:refund",
-            PENALTIES,
-            deposits.deposit_account(s.target),
+            s.target,
             s.amount,
-            reason="penalty refunded",
-            refs={"violation": str(violation_id)},
-            system=True,
+            source=PENALTIES,
+            kind="penalty_refunded",
+            ref=f"violation:{violation_id}",
         )
 
 

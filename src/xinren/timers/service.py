@@ -114,39 +114,52 @@ def _claim(session: Session, now: datetime) -> Timer | None:
 
 
 def run_due(factory: sessionmaker[Session], clock: Clock, limit: int = 10_000) -> int:
-    """Run up to `limit` due timers, each in its own transaction; returns how many ran."""
+    """Run up to `limit` due timers, each in its own unit of work; returns how many ran.
+
+    A timer whose handler meets a deadlock is run again at once (`unit_of_work.run`); one whose
+    handler fails otherwise is put back with a growing delay, and given up after enough tries.
+    """
+    from xinren.unit_of_work import run
+
     ran = 0
     while ran < limit:
         now = clock.now()
-        with factory() as session:
-            timer: Timer | None = None
-            try:
-                with session.begin():
-                    timer = _claim(session, now)
-                    if timer is None:
-                        return ran
-                    fn = _HANDLERS.get(timer.kind)
-                    if fn is None:
-                        raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
-                    # Mark it done first: the mark and the action commit together or not at all.
-                    done = session.execute(
-                        update(timers)
-                        .where(timers.c.id == timer.id)
-                        .where(timers.c.status == TimerStatus.PENDING.value)
-                        .values(status=TimerStatus.DONE.value, done_at=now)
-                    )
-                    if done.rowcount == 1:  # type: ignore[attr-defined]
-                        fn(session, clock, timer)
-            except Exception as err:
-                if timer is None:
-                    raise
-                _record_failure(factory, timer.id, now, err)
-            ran += 1
+        claimed: list[Timer] = []
+
+        def one(session: Session, now: datetime = now, claimed: list[Timer] = claimed) -> bool:
+            claimed.clear()
+            timer = _claim(session, now)
+            if timer is None:
+                return False
+            claimed.append(timer)
+            fn = _HANDLERS.get(timer.kind)
+            if fn is None:
+                raise LookupError(f"no handler registered for timer kind {timer.kind!r}")
+            # Mark it done first: the mark and the action commit together or not at all.
+            done = session.execute(
+                update(timers)
+                .where(timers.c.id == timer.id)
+                .where(timers.c.status == TimerStatus.PENDING.value)
+                .values(status=TimerStatus.DONE.value, done_at=now)
+            )
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                fn(session, clock, timer)
+            return True
+
+        try:
+            if not run(factory, one):
+                return ran
+        except Exception as err:
+            if not claimed:
+                raise
+            # operators read the original error (the unit of work's translation hides it)
+            _record_failure(factory, claimed[0].id, now, err.__cause__ or err)
+        ran += 1
     return ran
 
 
 def _record_failure(
-    factory: sessionmaker[Session], timer_id: int, now: datetime, err: Exception
+    factory: sessionmaker[Session], timer_id: int, now: datetime, err: BaseException
 ) -> None:
     with factory() as session, session.begin():
         row = session.execute(select(timers).where(timers.c.id == timer_id)).one()

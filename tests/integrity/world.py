@@ -1,0 +1,110 @@
+"""What the money-path tests share: a market built through the services, and races.
+
+`race` runs callables in threads released together by a barrier (no sleeps order a race), each
+in its own unit of work, and returns what each returned or raised.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.cases.test_stories import completed_order
+from xinren.catalog import service as catalog
+from xinren.catalog.service import Listing
+from xinren.clock import Clock
+from xinren.orders.service import OrderView
+from xinren.parties import deposits, samples
+from xinren.unit_of_work import run
+
+MERCHANT = "merchant:tea"
+DEPOSIT = 1_000_000
+
+
+def market(session: Session, clock: Clock, merchant: str = MERCHANT) -> None:
+    """A verified merchant with its deposit paid."""
+    samples.verified(session, clock, merchant)
+    deposits.pay_deposit(session, clock, f"dep-{merchant}", merchant, DEPOSIT, "CNY")
+
+
+def listing(
+    session: Session,
+    clock: Clock,
+    tag: str,
+    *,
+    price: int,
+    category: str = "food",
+    stock: int | None = None,
+    merchant: str = MERCHANT,
+) -> Listing:
+    """A listing of `merchant`'s for a product of `category`, one batch, `stock` units."""
+    owner, maker = f"brand_owner:{tag}", f"manufacturer:{tag}"
+    for ref in (owner, maker):
+        samples.verified(session, clock, ref)
+    brand = catalog.create_brand(session, clock, name=f"Brand {tag}", owner=owner)
+    product = catalog.create_product(
+        session,
+        clock,
+        brand_id=brand.id,
+        manufacturer=maker,
+        name=f"Product {tag}",
+        category=category,
+    )
+    batch = catalog.create_batch(
+        session,
+        clock,
+        product_id=product.id,
+        lot=f"lot-{tag}",
+        production_date=clock.now().date(),
+        quantity=10_000,
+        registered_by=maker,
+    )
+    return catalog.create_listing(
+        session,
+        clock,
+        merchant=merchant,
+        product_id=product.id,
+        batch_ids=[batch.id],
+        title=f"Listing {tag}",
+        price=price,
+        currency="CNY",
+        stock=stock,
+    )
+
+
+def settled_order(
+    session: Session, clock: Clock, key: str, total: int, *, merchant: str = MERCHANT
+) -> OrderView:
+    """An order paid, shipped, confirmed, settled and released to the merchant's balance."""
+    return completed_order(session, clock, merchant, key, total, "tea")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+
+def race(factory: sessionmaker[Session], fns: Sequence[Callable[[Session], Any]]) -> list[Outcome]:
+    """Run each `fn` in its own thread and unit of work, all released at once."""
+    gate = threading.Barrier(len(fns))
+    outcomes: list[Outcome] = [Outcome()] * len(fns)
+
+    def worker(i: int) -> None:
+        gate.wait()
+        try:
+            outcomes[i] = Outcome(value=run(factory, fns[i]))
+        except BaseException as err:  # recorded, judged by the test
+            outcomes[i] = Outcome(error=err)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+        assert not t.is_alive(), "a racing worker hung"
+    return outcomes
