@@ -215,6 +215,7 @@ def test_changing_a_sealed_holds_unchanging_columns_breaks_the_chain(ledger, col
         ("fee", "currency", "USD"),
         ("fee", "debits_must_not_exceed_credits", False),
         ("psp", "credits_must_not_exceed_debits", True),
+        ("fee", "owner", "orders"),  # an account passed off as a context's own
     ],
 )
 def test_changing_a_sealed_accounts_unchanging_columns_breaks_the_chain(

@@ -111,6 +111,7 @@ def test_the_version_2_format_is_pinned():
         "accounts.debits_must_not_exceed_credits",
         "accounts.credits_must_not_exceed_debits",
         "accounts.created_at",
+        "accounts.owner",
         *HOLD,
     ]
     assert column_names(journal._TRANSFER_LINE) == [*TRANSFER, *HOLD]

@@ -13,7 +13,7 @@ version 1, whose line held the entry and its transfer's kind, key and payload ha
 - its own columns: version, entry count, transfer horizon, listed and late transfers, sealed_at;
 - each entry: all its columns; every column of its transfer (kind, idempotency key, payload hash,
   reason, refs as sorted JSON, hold id, created_at as UTC text); its account's unchanging ones
-  (code, currency, both limit flags, created_at); for a hold-creating transfer, the hold's
+  (code, currency, both limit flags, created_at, owner); for a hold-creating transfer, the hold's
   unchanging ones (id, transfer, debit and credit account, amount, currency, expiry action).
   An entry whose transfer or account does not exist is sealed as it is, and reported;
 - each transfer with no entries (extend, pause and resume move nothing) as a line of its own,
@@ -163,6 +163,7 @@ _ACCOUNT_COLS = (
     accounts.c.debits_must_not_exceed_credits,
     accounts.c.credits_must_not_exceed_debits,
     _instant(accounts.c.created_at),
+    accounts.c.owner,  # the context that alone moves the account (an escrow is orders')
 )
 _HOLD_COLS = (  # the hold a transfer created: the columns that never change
     holds.c.id,
