@@ -97,9 +97,8 @@ def rules_backtest(
     disappear, for which merchants; nothing is written (shadow mode)."""
     path = Path(draft)
     book = rulebooks.parse_file(path) if path.exists() else rulebooks.version(draft)
-    with opened() as engine, session_factory(engine)() as session:
+    with _session() as session:  # backtest only reads: the unit of work commits nothing
         changes = rules.backtest(session, book)
-        session.rollback()
     if not changes:
         console.print(f"draft {book.version} changes nothing for past violations")
         return

@@ -161,7 +161,9 @@ def run_due(factory: sessionmaker[Session], clock: Clock, limit: int = 10_000) -
 def _record_failure(
     factory: sessionmaker[Session], timer_id: int, now: datetime, err: BaseException
 ) -> None:
-    with factory() as session, session.begin():
+    from xinren.unit_of_work import transaction
+
+    with transaction(factory) as session:
         row = session.execute(select(timers).where(timers.c.id == timer_id)).one()
         attempts = row.attempts + 1
         again = retry_at(now, attempts)
