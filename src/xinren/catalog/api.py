@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
+from xinren.access.service import Principal
 from xinren.api.deps import (
     ClockDep,
     IdempotencyKeyDep,
@@ -33,7 +34,7 @@ from xinren.detect import service as detect
 from xinren.detect.gate import Verdict
 from xinren.detect.ratings import HonestRating
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from xinren.ids import payload_hash
+from xinren.ids import SCOPE_SEP, payload_hash, scoped
 from xinren.provenance import documents
 from xinren.provenance.api import StoreDep, may_read
 from xinren.provenance.store import FileStore
@@ -178,6 +179,12 @@ def _created(
     )
     response.status_code = status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
     return result
+
+
+def _scoped_key(principal: Principal, key: str) -> str:
+    if SCOPE_SEP in key:
+        raise ValidationFailed(f"a key may not hold {SCOPE_SEP!r}", field="key")
+    return scoped(principal.key_scope, key)
 
 
 def _draft(body: BaseModel) -> str:
@@ -539,7 +546,7 @@ def get_live_session(
 
 class ReviewBody(_In):
     key: Annotated[str, Field(min_length=1, max_length=128)]
-    buyer: str
+    buyer: Annotated[str, Field(min_length=1, max_length=100)]
     listing_id: StrictInt
     rating: Annotated[StrictInt, Field(ge=1, le=5)]
     text: Annotated[str, Field(max_length=5000)] = ""
@@ -558,7 +565,12 @@ def add_reviews(
     if principal.role not in ("admin", "platform"):
         raise Forbidden("reviews are ingested by the platform back end (role platform)")
     created = reviews_service.add_many(
-        session, clock, [reviews_service.ReviewIn(**r.model_dump()) for r in body]
+        session,
+        clock,
+        [  # each review's key is the caller's, as an Idempotency-Key is (ids.scoped)
+            reviews_service.ReviewIn(**(r.model_dump() | {"key": _scoped_key(principal, r.key)}))
+            for r in body
+        ],
     )
     return {"received": len(body), "created": created}
 

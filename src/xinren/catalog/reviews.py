@@ -43,6 +43,8 @@ class ReviewIn:
 
 def _check(session: Session, r: ReviewIn, where: str) -> dict[str, Any]:
     check_idempotency_key(r.key, field=f"{where}key")
+    if not isinstance(r.buyer, str) or not 1 <= len(r.buyer) <= 100:
+        raise ValidationFailed("buyer is 1-100 characters", field=f"{where}buyer")
     if not isinstance(r.rating, int) or not 1 <= r.rating <= 5:
         raise ValidationFailed("rating is a whole number from 1 to 5", field=f"{where}rating")
     if len(r.text) > 5000:
