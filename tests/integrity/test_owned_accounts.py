@@ -225,3 +225,30 @@ def test_verify_catches_money_moved_out_of_escrow_behind_the_orders_back(world, 
         internal=True,  # as a buggy use case would
     )
     assert any("says it holds 12800" in p for p in reconciliation.problems(session))
+
+
+def test_the_verify_command_reports_an_owner_that_disagrees(cli, fresh_url, clock):
+    from xinren.db import make_engine, session_factory
+    from xinren.unit_of_work import run
+
+    engine = make_engine(fresh_url)
+    db = session_factory(engine)
+
+    def setup(s):
+        market(s, clock)
+        order = settled_order(s, clock, "v1", 12_800)
+        remedies.top_up_fund(s, clock, "fund-v", 50_000, "CNY")
+        return order.id
+
+    order_id = run(db, setup)
+    assert "ledger verified" in cli("ledger", "verify").stdout
+    run(db, lambda s: s.execute(text("UPDATE fund_movements SET amount = amount + 1")))
+    out = cli("ledger", "verify", code=1)
+    assert "guarantee fund (CNY)" in out.stderr and "50001" in out.stderr
+    run(db, lambda s: s.execute(text("UPDATE fund_movements SET amount = amount - 1")))
+    run(
+        db,
+        lambda s: s.execute(text("UPDATE orders SET released = 0 WHERE id = :i"), {"i": order_id}),
+    )
+    assert orders.escrow(order_id) in cli("ledger", "verify", code=1).stderr
+    engine.dispose()
