@@ -45,7 +45,7 @@ def world(factory, clock):
     with factory() as s:
         market(s, clock)
         settled_order(s, clock, "o1", 12_800)
-        listing(s, clock, "tea", price=12_800, stock=10)
+        listing(s, clock, "tea", price=12_800)
         admin = access.create_key(s, clock, "admin")[1]
         s.commit()
     app = create_app(clock=clock, sessions=factory)
