@@ -64,7 +64,8 @@ def opened(migrate: bool = True, url: str | None = None) -> Iterator[Engine]:
     engine = make_engine(url)
     try:
         if migrate and ensure_schema(engine):
-            console.print("[dim]database was empty: migrations applied[/dim]")
+            # on stderr: a command's stdout is its answer (KEY=$(xinren keys create ...))
+            err_console.print("[dim]database was empty: migrations applied[/dim]")
         yield engine
     finally:
         engine.dispose()
