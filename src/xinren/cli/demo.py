@@ -164,6 +164,7 @@ def run_demo(engine: Engine, console: Console) -> None:
 
     run_remedies(engine, console, clock)
 
+    from xinren import reconciliation
     from xinren.cli.demo_detect import run_detect
 
     run_detect(engine, console, clock)
@@ -172,6 +173,7 @@ def run_demo(engine: Engine, console: Console) -> None:
         sealed = journal.seal(session, clock)
     with unit_of_work(factory) as session:
         report = journal.verify(session)
+        report.problems.extend(reconciliation.problems(session))
     console.print(
         f"7. {sealed} journal entries sealed into the hash chain; verification: "
         f"{report.accounts} accounts, {report.entries} entries, {report.blocks} blocks."
@@ -180,7 +182,8 @@ def run_demo(engine: Engine, console: Console) -> None:
         raise RuntimeError(f"ledger verification failed: {report.problems[0]}")
     console.print(
         "[green]Ledger verified[/green]: every balance rebuilt from the journal, "
-        "debits equal credits, chain intact."
+        "debits equal credits, chain intact, and every escrow, deposit and the guarantee fund "
+        "agree with their owners' records."
     )
 
     from xinren.cli.report import demo_report
