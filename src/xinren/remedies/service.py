@@ -541,12 +541,15 @@ def collect(session: Session, clock: Clock, claim_id: int) -> int:
     if r is None or r.status != "open":
         return 0
     outstanding = r.amount - r.recovered - r.written_off
+    target = fund(r.currency) if r.creditor == PLATFORM else available(r.creditor)
+    # the debtor's balances are read under their locks: a remedy or a penalty taking from
+    # them at the same moment is then seen, not raced
+    ledger.lock_accounts(session, [available(r.debtor), deposit_account(r.debtor), target])
     shares = model.split(
         outstanding,
         _balance(session, available(r.debtor)),
         _balance(session, deposit_account(r.debtor)),
     )
-    target = fund(r.currency) if r.creditor == PLATFORM else available(r.creditor)
     ledger.create_account(
         session, clock, target, r.currency, debits_must_not_exceed_credits=True, internal=True
     )

@@ -363,6 +363,9 @@ def _apply(
             session, clock, int(target.split(":")[1]), "removed", reason=f"violation {violation_id}"
         )
     elif kind is SanctionKind.PENALTY_PAYMENT:
+        # lock before reading: a remedy paid from the deposit at the same moment must not
+        # leave this penalty taking more than is there
+        ledger.lock_accounts(session, [deposits.deposit_account(subject), PENALTIES])
         held = deposits.deposit_balance(session, subject)
         amount = min(held, r.amount or 0)
         if amount > 0:
@@ -432,6 +435,7 @@ def _freeze(
 ) -> tuple[int | None, int]:
     """Hold the merchant's whole available balance until the freeze ends (a ledger hold, so
     the money stays the merchant's and the freeze is visible in its balance)."""
+    ledger.lock_accounts(session, [f"{subject}:available", frozen_account(subject)])
     try:
         account = ledger.get_account(session, f"{subject}:available")
     except NotFound:
