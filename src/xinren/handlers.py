@@ -2,6 +2,7 @@
 
 
 def load() -> None:
+    from xinren.detect import service as detect  # noqa: F401
     from xinren.ledger import service  # noqa: F401
     from xinren.orders import service as orders  # noqa: F401
     from xinren.remedies import service as remedies  # noqa: F401

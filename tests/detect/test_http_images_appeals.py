@@ -20,6 +20,7 @@ from xinren.clock import FakeClock
 from xinren.liability import cases
 from xinren.parties import samples
 from xinren.provenance.store import FileStore
+from xinren.timers import service as timers
 
 
 @pytest.fixture
@@ -122,6 +123,8 @@ def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
         s.commit()
     client = TestClient(create_app(clock=clock, sessions=factory))
     mine = {"Authorization": f"Bearer {merchant}"}
+    clock.advance(catalog_reviews.RESCORE_DELAY)
+    assert timers.run_due(factory, clock) == 1  # the rescore the reviews scheduled
     before = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
     excluded = client.get(
         f"/v1/catalog/merchants/{shop}/reviews", headers=mine, params={"excluded": True}
@@ -162,6 +165,8 @@ def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
     assert client.get(f"/v1/catalog/review-appeals/{appeal}", headers=mine).json()["status"] == (
         "reinstated"
     )
+    clock.advance(catalog_reviews.RESCORE_DELAY)
+    assert timers.run_due(factory, clock) == 1  # the reinstatement scheduled a rescore
     after = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
     assert after["honest"] > before["honest"] and "190 reviews" in after["explanation"]
 

@@ -32,7 +32,6 @@ from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import pdq
 from xinren.detect import service as detect
 from xinren.detect.gate import Verdict
-from xinren.detect.ratings import HonestRating
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.ids import SCOPE_SEP, payload_hash, scoped
 from xinren.provenance import documents
@@ -477,11 +476,12 @@ def change_listing(
 
 @router.get("/listings/{listing_id}/rating")
 def listing_rating(
-    listing_id: int, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    listing_id: int, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, object]:
-    """The listing's honest rating beside the raw one, with the explanation."""
-    rating = detect.rate_listing(session, clock, listing_id)
-    return {"listing": listing_id} | _rating(rating)
+    """The listing's honest rating beside the raw one, as detection last stored it: reading it
+    runs no detection and changes nothing (reviews arriving schedule the rescore)."""
+    merchant, shown = detect.listing_rating(session, listing_id)
+    return {"listing": listing_id, "merchant": merchant} | shown.as_dict()
 
 
 @router.get("/listings/{listing_id}")
@@ -577,22 +577,11 @@ def add_reviews(
 
 @router.get("/merchants/{merchant}/rating")
 def merchant_rating(
-    merchant: str, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    merchant: str, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, object]:
-    """The merchant's honest rating beside the raw one, with the explanation."""
-    rating = detect.rate_merchant(session, clock, merchant)
-    return {"merchant": merchant} | _rating(rating)
-
-
-def _rating(rating: HonestRating) -> dict[str, object]:
-    return {
-        "raw": round(rating.raw, 2),
-        "reviews": rating.reviews,
-        "honest": round(rating.robust, 2),
-        "effective_reviews": round(rating.effective, 1),
-        "excluded_in_blocks": rating.discounted_in_blocks,
-        "explanation": rating.explain(),
-    }
+    """The merchant's honest rating beside the raw one, as detection last stored it: reading it
+    runs no detection and changes nothing (reviews arriving schedule the rescore)."""
+    return {"merchant": merchant} | detect.merchant_rating(session, merchant).as_dict()
 
 
 @router.post("/brands/{brand_id}/images", status_code=status.HTTP_201_CREATED)

@@ -1,11 +1,16 @@
 """Reviews of listings: one by one or in bulk, a verified purchase when the buyer's order for
-the listing is named. Reviews judged fake are kept but stop counting in ratings."""
+the listing is named. Reviews judged fake are kept but stop counting in ratings.
+
+Ratings are scored by detection, never when read: reviews arriving for a merchant (or
+reinstated on its appeal) schedule one rescore of it (`RESCORE`, run by `xinren tick`), and a
+burst of reviews schedules one, not one per review. Detection registers the handler; catalog
+only names the timer, so it never imports detection."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -16,6 +21,7 @@ from xinren.catalog import model
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import review_appeals, reviews
 from xinren.clock import Clock
+from xinren.db import is_postgres
 from xinren.errors import (
     ConcurrentRequest,
     Conflict,
@@ -28,6 +34,15 @@ from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.orders.tables import orders
 from xinren.parties.tables import parties
+from xinren.timers import service as timers
+from xinren.timers.model import TimerStatus
+from xinren.timers.tables import timers as timer_rows
+
+#: the timer that rescores a merchant's honest rating (its handler is in `xinren.detect`)
+RESCORE = "detect.rescore"
+#: how long after the first of a burst of reviews the merchant is rescored: the rest of the
+#: burst lands in the same rescore
+RESCORE_DELAY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +56,11 @@ class ReviewIn:
     order_id: int | None = None
 
 
-def _check(session: Session, r: ReviewIn, where: str) -> dict[str, Any]:
+def _check(
+    session: Session, r: ReviewIn, where: str, merchant_of: dict[int, str]
+) -> dict[str, Any]:
+    """The row to insert; `merchant_of` remembers each listing's merchant, so a batch of
+    10,000 reviews of one listing looks it up once."""
     check_idempotency_key(r.key, field=f"{where}key")
     if not isinstance(r.buyer, str) or not 1 <= len(r.buyer) <= 100:
         raise ValidationFailed("buyer is 1-100 characters", field=f"{where}buyer")
@@ -51,7 +70,8 @@ def _check(session: Session, r: ReviewIn, where: str) -> dict[str, Any]:
         raise ValidationFailed("text is at most 5,000 characters", field=f"{where}text")
     if r.reviewed_at.tzinfo is None:
         raise ValidationFailed("reviewed_at needs a time zone", field=f"{where}reviewed_at")
-    listing = catalog.get_listing(session, r.listing_id)
+    if r.listing_id not in merchant_of:
+        merchant_of[r.listing_id] = catalog.get_listing(session, r.listing_id).merchant
     if r.order_id is not None:
         o = session.execute(select(orders).where(orders.c.id == r.order_id)).first()
         if o is None or o.buyer != r.buyer or o.listing_id != r.listing_id:
@@ -63,7 +83,7 @@ def _check(session: Session, r: ReviewIn, where: str) -> dict[str, Any]:
         idempotency_key=r.key,
         buyer=r.buyer,
         listing_id=r.listing_id,
-        merchant=listing.merchant,
+        merchant=merchant_of[r.listing_id],
         order_id=r.order_id,
         rating=r.rating,
         text=r.text,
@@ -82,9 +102,10 @@ def add_many(session: Session, clock: Clock, items: Sequence[ReviewIn]) -> int:
         for row in session.execute(select(reviews).where(reviews.c.idempotency_key.in_(keys)))
     }
     now = clock.now()
+    merchant_of: dict[int, str] = {}
     for i, item in enumerate(items):
         where = f"reviews[{i}]." if len(items) > 1 else ""
-        row = _check(session, item, where)
+        row = _check(session, item, where, merchant_of)
         if item.key in known:
             old = known[item.key]
             if (old.buyer, old.listing_id, old.rating) != (
@@ -99,7 +120,30 @@ def add_many(session: Session, clock: Clock, items: Sequence[ReviewIn]) -> int:
         rows.append(row | {"created_at": now})
     if rows:
         session.execute(reviews.insert(), rows)
+        rescore_soon(session, clock, {r["merchant"] for r in rows})
     return len(rows)
+
+
+def rescore_soon(session: Session, clock: Clock, merchants: Iterable[str]) -> None:
+    """Make sure a rescore of each merchant is pending, scheduled `RESCORE_DELAY` from now
+    unless one already is (it keeps its time, so a steady stream of reviews cannot put it off
+    for ever). A pending rescore that a runner holds (it is running now, and may have read the
+    reviews already) does not count: on PostgreSQL it is locked, and skipped here."""
+    wanted = sorted(set(merchants))
+    if not wanted:
+        return
+    q = select(timer_rows.c.subject).where(
+        timer_rows.c.kind == RESCORE,
+        timer_rows.c.status == TimerStatus.PENDING.value,
+        timer_rows.c.subject.in_(wanted),
+    )
+    if is_postgres(session):
+        q = q.with_for_update(skip_locked=True)
+    pending = set(session.execute(q).scalars())
+    due = clock.now() + RESCORE_DELAY
+    missing = [(m, due) for m in wanted if m not in pending]
+    if missing:
+        timers.schedule_many(session, clock, RESCORE, missing)
 
 
 def of_merchant(session: Session, merchant: str) -> list[Any]:
@@ -110,14 +154,24 @@ def of_merchant(session: Session, merchant: str) -> list[Any]:
     )
 
 
-def exclude(session: Session, ids: Sequence[int]) -> None:
-    """Judged fake: kept, but no longer counted. A review reinstated on appeal stays counted."""
-    if ids:
-        session.execute(
+def exclude(session: Session, ids: Sequence[int]) -> list[int]:
+    """Judged fake: kept, but no longer counted. A review reinstated on appeal stays counted.
+    Returns the ids this call excluded (not those excluded before): of two rescores racing,
+    only one sees a review newly excluded."""
+    ids = sorted(set(ids))
+    newly: list[int] = []
+    for start in range(0, len(ids), 10_000):  # within every database's parameter limit
+        newly += session.execute(
             update(reviews)
-            .where(reviews.c.id.in_(list(ids)), reviews.c.reinstated.is_(False))
+            .where(
+                reviews.c.id.in_(ids[start : start + 10_000]),
+                reviews.c.reinstated.is_(False),
+                reviews.c.excluded.is_(False),
+            )
             .values(excluded=True)
-        )
+            .returning(reviews.c.id)
+        ).scalars()
+    return sorted(newly)
 
 
 # --- a merchant's appeal against reviews excluded as fake ---
@@ -290,6 +344,7 @@ def decide_appeal(
         session.execute(
             update(reviews).where(reviews.c.id.in_(back)).values(excluded=False, reinstated=True)
         )
+        rescore_soon(session, clock, [row.merchant])  # they count again in the rating
     session.execute(
         update(review_appeals)
         .where(review_appeals.c.id == appeal_id)
