@@ -1,6 +1,7 @@
 """The sixth part of `xinren demo`: detection. The tea shop rated near-perfect by a review
-farm gets its honest rating, and a reviewer decides the rating-manipulation violation detection
-proposed; a counterfeit listing is blocked at the gate."""
+farm gets its honest rating (scored by the rescore timer the reviews scheduled, then read), and
+a reviewer decides the rating-manipulation violation detection proposed; a counterfeit listing
+is blocked at the gate."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from xinren.parties import samples
 from xinren.provenance.store import FileStore
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind, Source
+from xinren.timers import service as timers
 
 
 def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
@@ -95,9 +97,14 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
             )
         catalog_reviews.add_many(s, clock, items)
     assert phone.order_id
+    with unit_of_work(factory) as s:  # reading a rating never runs detection
+        waiting = detect.merchant_rating(s, shop)
+    console.print(f"  {len(items)} reviews arrive; the shop's rating reads {waiting.explanation}")
+    clock.advance(catalog_reviews.RESCORE_DELAY)
+    timers.run_due(factory, clock)  # what `xinren tick` does: the rescore the reviews scheduled
     with unit_of_work(factory) as s:
-        rating = detect.rate_merchant(s, clock, shop)
-    console.print(f"  the tea shop {shop}: [bold]{rating.explain()}[/bold]")
+        rating = detect.merchant_rating(s, shop)
+    console.print(f"  after the rescore, the tea shop: [bold]{rating.explanation}[/bold]")
     with unit_of_work(factory) as s:
         violation, kept = _manipulation_decided(s, clock, shop, tag)
     console.print(
