@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from xinren.config import database_url
+from xinren.unit_of_work import transaction
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -81,8 +82,6 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit if the block finishes, roll back if it raises; driver errors
     come out as Xinren errors (`xinren.unit_of_work.transaction`). A CLI command that meets a
     deadlock is run again whole by `cli.common.friendly_errors`."""
-    from xinren.unit_of_work import transaction
-
     with transaction(factory) as session:
         yield session
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-import psycopg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,7 +92,7 @@ def translate(err: BaseException) -> XinrenError:
             constraint=_constraint(err),
         )
     if (state is not None and state.startswith("22")) or isinstance(
-        orig, OverflowError | UnicodeEncodeError | sqlite3.DataError | psycopg.DataError
+        orig, OverflowError | UnicodeEncodeError | sqlite3.DataError | _psycopg_data_error()
     ):
         return ValidationFailed(
             "a value in the request cannot be stored: a number out of range (ids and amounts "
@@ -115,6 +115,17 @@ def translate(err: BaseException) -> XinrenError:
         "an internal error occurred; nothing was changed. It has been logged: retry, and report "
         "it if it happens again"
     )
+
+
+def _psycopg_data_error() -> type[Exception]:
+    """psycopg's DataError if psycopg is in use (a SQLite-only process never imports it)."""
+    psycopg = sys.modules.get("psycopg")
+    found = getattr(psycopg, "DataError", None)
+    return found if isinstance(found, type) and issubclass(found, Exception) else _Never
+
+
+class _Never(Exception):
+    """Matches nothing: stands in for a driver's error class when the driver is not loaded."""
 
 
 def attempts_for(err: XinrenError) -> int:
