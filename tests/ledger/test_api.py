@@ -16,9 +16,9 @@ def app(factory, clock):
     return create_app(clock=clock, sessions=factory)
 
 
-def key_for(factory, clock, role: str) -> str:
+def key_for(factory, clock, role: str, subject: str | None = None) -> str:
     with factory() as s:
-        _, secret = access.create_key(s, clock, role)
+        _, secret = access.create_key(s, clock, role, subject=subject)
         s.commit()
     return secret
 
@@ -62,7 +62,7 @@ def test_requires_an_api_key(app):
 
 
 def test_roles_are_enforced(app, factory, clock, client):
-    buyer = key_for(factory, clock, "buyer")
+    buyer = key_for(factory, clock, "buyer", "buyer:7")
     r = TestClient(app).get("/v1/ledger/accounts", headers={"X-API-Key": buyer})
     assert r.status_code == 403 and "buyer" in r.json()["detail"]
     auditor = {"Authorization": f"Bearer {key_for(factory, clock, 'auditor')}"}

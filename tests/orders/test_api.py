@@ -27,7 +27,7 @@ def keys(factory, clock):
             ("other_buyer", "buyer", "buyer:8"),
             ("merchant", "merchant", "merchant:42"),
             ("other_merchant", "merchant", "merchant:43"),
-            ("reviewer", "reviewer", None),
+            ("reviewer", "reviewer", "reviewer:li"),
             ("auditor", "auditor", None),
             ("host", "host", "host:1"),
         ]:

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table, UniqueConstraint
 
+from xinren.access.model import ROLES
 from xinren.schema import Id, UtcDateTime, metadata
 
-ROLES = (
-    "platform",
-    "buyer",
-    "merchant",
-    "host",
-    "supplier",
-    "manufacturer",
-    "brand_owner",
-    "lab",
-    "reviewer",
-    "auditor",
-    "admin",
-)
+__all__ = ["ROLES", "api_keys", "idempotent_requests"]
+
 
 api_keys = Table(
     "api_keys",
@@ -30,6 +20,7 @@ api_keys = Table(
     Column("prefix", String(12), nullable=False),
     Column("secret_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("rotated_at", UtcDateTime, nullable=True),  # the last time its secret was replaced
     Column("revoked_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
 )

@@ -1,10 +1,13 @@
-"""Entry point: `xinren demo | serve | tick | db upgrade | keys create | ledger verify|seal`."""
+"""Entry point: `xinren demo | serve | tick | db upgrade | keys create|list|rotate|revoke |
+ledger verify|seal`."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +20,9 @@ from xinren.cli.remedies import app as remedies_app
 from xinren.cli.report import app as report_app
 from xinren.clock import SystemClock
 from xinren.db import current_revision, head_revision, session_factory, unit_of_work, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="Xinren (信任): trust infrastructure for live-stream and social commerce.",
@@ -35,6 +41,9 @@ app.add_typer(remedies_app)  # cases, remedies
 app.add_typer(detect_app, name="detect")
 app.add_typer(report_app)  # report
 
+#: Who the outbox records as having made a key change from the command line.
+CLI = "cli"
+
 
 @app.command()
 def version() -> None:
@@ -52,26 +61,106 @@ def db_upgrade() -> None:
         console.print(f"database at {head_revision()} (was {before or 'empty'})")
 
 
+@contextmanager
+def _keys_database() -> Iterator[Session]:
+    """One unit of work on the configured database (migrated first if empty). Says so on
+    stderr, not stdout: `KEY=$(xinren keys create ...)` must capture the key alone."""
+    from xinren.db import ensure_schema
+
+    with opened(migrate=False) as engine:
+        if ensure_schema(engine):
+            err_console.print("[dim]database was empty: migrations applied[/dim]")
+        with unit_of_work(session_factory(engine)) as session:
+            yield session
+
+
 @keys_app.command("create")
 @friendly_errors
 def keys_create(
     role: Annotated[str, typer.Option(help="platform, buyer, merchant, ..., admin")],
     name: Annotated[str, typer.Option(help="a label for the key")] = "",
     party: Annotated[
-        str | None, typer.Option(help="the buyer/merchant/host id it acts for")
+        str | None,
+        typer.Option(
+            help="the party it acts for, as 'merchant:acme-tea' or just 'acme-tea' (the "
+            "role's kind); needed by every role but platform, auditor and admin"
+        ),
     ] = None,
 ) -> None:
-    """Create an API key and print it (it is shown only once)."""
+    """Create an API key and print it on stdout alone (it is shown only once)."""
     from xinren.access import service as access
 
-    subject = f"{role}:{party}" if party else None
-
-    with opened() as engine, unit_of_work(session_factory(engine)) as session:
+    with _keys_database() as session:
         principal, secret = access.create_key(
-            session, SystemClock(), role, name=name, subject=subject
+            session, SystemClock(), role, name=name, subject=party, field="--party", by=CLI
         )
-    err_console.print(f"[dim]key {principal.key_id} ({principal.role}); shown once:[/dim]")
+    who = f" for {principal.subject}" if principal.subject else ""  # a checked ref: no markup
+    err_console.print(f"[dim]key {principal.key_id} ({principal.role}{who}); shown once:[/dim]")
     print(secret)
+
+
+@keys_app.command("list")
+@friendly_errors
+def keys_list(
+    revoked: Annotated[bool, typer.Option("--revoked/--active", help="show revoked keys")] = True,
+) -> None:
+    """List the keys (never a secret): id, name, role, subject, prefix and their dates."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from xinren.access import service as access
+
+    with _keys_database() as session:
+        found, after = [], 0
+        while page := access.list_keys(session, after=after, limit=500):
+            found += [k for k in page if revoked or k.active]
+            after = page[-1].id
+    table = Table("id", "name", "role", "subject", "prefix", "created", "rotated", "revoked")
+    for k in found:
+        table.add_row(
+            str(k.id),
+            escape(k.name),
+            k.role,
+            escape(k.subject or "-"),
+            k.prefix,
+            *(
+                f"{t:%Y-%m-%d %H:%M}" if t else "-"
+                for t in (k.created_at, k.rotated_at, k.revoked_at)
+            ),
+        )
+    console.print(table)
+
+
+@keys_app.command("rotate")
+@friendly_errors
+def keys_rotate(
+    key_id: Annotated[int, typer.Argument(help="the key's id (see keys list)")],
+) -> None:
+    """Give a key a new secret and print it on stdout alone; the old secret stops working now."""
+    from xinren.access import service as access
+
+    with _keys_database() as session:
+        key, secret = access.rotate(session, SystemClock(), key_id, by=CLI)
+    err_console.print(
+        f"[dim]key {key.id} ({key.role}) rotated; the old secret is refused now; "
+        "new secret shown once:[/dim]"
+    )
+    print(secret)
+
+
+@keys_app.command("revoke")
+@friendly_errors
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="the key's id (see keys list)")],
+) -> None:
+    """Revoke a key for good; its next request is refused (never the last active admin key)."""
+    from rich.markup import escape
+
+    from xinren.access import service as access
+
+    with _keys_database() as session:
+        key = access.revoke(session, SystemClock(), key_id, by=CLI)
+    err_console.print(f"key {key.id} ({key.role}, {escape(key.name)}) revoked")
 
 
 def tick_once(engine: object) -> tuple[int, int]:
