@@ -84,6 +84,7 @@ def create_app(
     `sessions` overrides where requests get their sessions (tests bind them to a savepoint);
     `store` is the evidence file store (default: XINREN_DOCUMENT_DIR).
     """
+    from xinren.access.api import router as keys_router
     from xinren.cases.api import router as cases_router
     from xinren.catalog.api import router as catalog_router
     from xinren.events.api import router as events_router
@@ -159,6 +160,7 @@ def create_app(
     app.include_router(notices_router)
     app.include_router(reporters_router)
     app.include_router(report_router)
+    app.include_router(keys_router)
     # Xinren's own errors and the database's are answered by the unit of work, which decides
     # the transaction's fate first (commit, roll back, or run the request again).
     app.add_middleware(UnitOfWork)

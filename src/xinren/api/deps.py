@@ -125,11 +125,21 @@ def require_reviewer(principal: PrincipalDep) -> Principal:
     if principal.role not in ("admin", "reviewer"):
         raise Forbidden(f"role {principal.role!r} may not do this; it needs a reviewer")
     if principal.role == "reviewer" and principal.subject is None:
-        raise Forbidden(
-            "a reviewer key must name its person: create it with --party reviewer:<name>"
-        )
+        raise Forbidden("a reviewer key must name its person: create it with --party <name>")
     return principal
 
 
 ReviewerDep = Annotated[Principal, Depends(require_reviewer)]
+#: Only admins: API keys are managed by admins alone (`require` with no other role).
+AdminDep = Annotated[Principal, Depends(require())]
+
+
+def refuse_auditor(principal: PrincipalDep) -> Principal:
+    """Any caller but an auditor: auditors read everything and write nothing."""
+    if principal.role == "auditor":
+        raise Forbidden("auditors only read; an auditor key may not do this")
+    return principal
+
+
+WriterDep = Annotated[Principal, Depends(refuse_auditor)]
 StaffDep = Annotated[Principal, Depends(require("platform", "reviewer", "auditor"))]

@@ -18,6 +18,7 @@ from xinren.api.deps import (
     PrincipalDep,
     ReviewerDep,
     SessionDep,
+    WriterDep,
     is_staff,
     require,
 )
@@ -61,9 +62,10 @@ def file_notice(
     key: IdempotencyKeyDep,
     session: SessionDep,
     clock: ClockDep,
-    principal: PrincipalDep,
+    principal: WriterDep,
     response: Response,
 ) -> dict[str, Any]:
+    """Anyone but an auditor reports (auditors only read)."""
     notice = service.file_notice(
         session,
         clock,
