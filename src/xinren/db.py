@@ -7,7 +7,7 @@ SQLite runs in WAL mode with foreign keys on, and every transaction starts with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
@@ -107,9 +107,35 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (Alembic), in one transaction on PostgreSQL."""
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    """Apply migrations up to `revision` (Alembic), in one transaction."""
+    _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo migrations down to `revision`, in one transaction."""
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run `step` in one transaction. On SQLite, with foreign keys off while it runs (checked
+    before the commit): SQLite changes a table's constraints by rebuilding the table, and
+    dropping the old one would fail, or cascade, while other tables' rows point at it. This is
+    SQLite's own procedure for schema changes (https://sqlite.org/lang_altertable.html)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            step(alembic_config(conn))
+        return
+    with engine.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction, where it takes effect
+        try:
+            with conn.begin():
+                step(alembic_config(conn))
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: Engine) -> bool:
