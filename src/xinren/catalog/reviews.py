@@ -21,7 +21,6 @@ from xinren.catalog import model
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import review_appeals, reviews
 from xinren.clock import Clock
-from xinren.db import is_postgres
 from xinren.errors import (
     ConcurrentRequest,
     Conflict,
@@ -35,8 +34,6 @@ from xinren.ids import check_idempotency_key
 from xinren.orders.tables import orders
 from xinren.parties.tables import parties
 from xinren.timers import service as timers
-from xinren.timers.model import TimerStatus
-from xinren.timers.tables import timers as timer_rows
 
 #: the timer that rescores a merchant's honest rating (its handler is in `xinren.detect`)
 RESCORE = "detect.rescore"
@@ -129,21 +126,7 @@ def rescore_soon(session: Session, clock: Clock, merchants: Iterable[str]) -> No
     unless one already is (it keeps its time, so a steady stream of reviews cannot put it off
     for ever). A pending rescore that a runner holds (it is running now, and may have read the
     reviews already) does not count: on PostgreSQL it is locked, and skipped here."""
-    wanted = sorted(set(merchants))
-    if not wanted:
-        return
-    q = select(timer_rows.c.subject).where(
-        timer_rows.c.kind == RESCORE,
-        timer_rows.c.status == TimerStatus.PENDING.value,
-        timer_rows.c.subject.in_(wanted),
-    )
-    if is_postgres(session):
-        q = q.with_for_update(skip_locked=True)
-    pending = set(session.execute(q).scalars())
-    due = clock.now() + RESCORE_DELAY
-    missing = [(m, due) for m in wanted if m not in pending]
-    if missing:
-        timers.schedule_many(session, clock, RESCORE, missing)
+    timers.schedule_once(session, clock, RESCORE, list(merchants), clock.now() + RESCORE_DELAY)
 
 
 def of_merchant(session: Session, merchant: str) -> list[Any]:

@@ -30,8 +30,7 @@ from xinren.detect.reviews import Reviews
 from xinren.detect.tables import honest_ratings
 from xinren.events import service as events
 from xinren.timers import service as timers
-from xinren.timers.model import Timer, TimerStatus
-from xinren.timers.tables import timers as timer_rows
+from xinren.timers.model import Timer
 
 
 def _arrays(rows: Sequence[Any]) -> Reviews:
@@ -199,17 +198,7 @@ def merchants_with_reviews(session: Session) -> list[str]:
 
 def _due(merchant: Any) -> Any:
     """When the merchant's pending rescore is due (NULL if none), as a scalar subquery."""
-    return (
-        select(timer_rows.c.due_at)
-        .where(
-            timer_rows.c.kind == RESCORE,
-            timer_rows.c.subject == merchant,
-            timer_rows.c.status == TimerStatus.PENDING.value,
-        )
-        .order_by(timer_rows.c.due_at)
-        .limit(1)
-        .scalar_subquery()
-    )
+    return timers.next_due(RESCORE, merchant)
 
 
 def _unscored(session: Session, where: Any, merchant: str) -> ratings.Shown:

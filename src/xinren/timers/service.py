@@ -187,6 +187,46 @@ def schedule_many(
     session.execute(timers.insert(), [_row(kind, subject, at, None, now) for subject, at in due])
 
 
+def schedule_once(
+    session: Session, clock: Clock, kind: str, subjects: Sequence[str], due_at: datetime
+) -> list[str]:
+    """Schedule a timer of `kind` at `due_at` for each of `subjects` that has none pending
+    (a debounce: a burst of triggers makes one run); returns the subjects scheduled. On
+    PostgreSQL a pending timer that a runner holds right now counts as none (SKIP LOCKED):
+    it may already have read what triggered this call, so another run is scheduled."""
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return []
+    q = select(timers.c.subject).where(
+        timers.c.kind == kind,
+        timers.c.status == TimerStatus.PENDING.value,
+        timers.c.subject.in_(wanted),
+    )
+    if is_postgres(session):
+        q = q.with_for_update(skip_locked=True)
+    pending = set(session.execute(q).scalars())
+    missing = [s for s in wanted if s not in pending]
+    if missing:
+        schedule_many(session, clock, kind, [(s, due_at) for s in missing])
+    return missing
+
+
+def next_due(kind: str, subject: Any) -> Any:
+    """When the earliest pending timer of `kind` for `subject` is due (NULL if none), as a
+    scalar subquery a caller can put in its own select."""
+    return (
+        select(timers.c.due_at)
+        .where(
+            timers.c.kind == kind,
+            timers.c.subject == subject,
+            timers.c.status == TimerStatus.PENDING.value,
+        )
+        .order_by(timers.c.due_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def cancel_many(session: Session, kind: str, subjects: Sequence[str]) -> None:
     session.execute(
         update(timers)
