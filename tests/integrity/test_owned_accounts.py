@@ -252,3 +252,13 @@ def test_the_verify_command_reports_an_owner_that_disagrees(cli, fresh_url, cloc
     )
     assert orders.escrow(order_id) in cli("ledger", "verify", code=1).stderr
     engine.dispose()
+
+
+def test_disagreements_name_each_owner_record_that_differs():
+    from xinren.ledger.model import disagreements
+
+    found = disagreements({"a": 5, "b": 0, "c": 7}, {"a": 5, "c": 6, "d": 3, "e": 0}, str.upper)
+    assert found == [
+        "C: the ledger holds 7, its recorded movements add up to 6",
+        "D: movements of 3 are recorded but it has no account",
+    ]

@@ -16,7 +16,7 @@ import enum
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -133,6 +133,26 @@ class Account:
         ):
             return "credits_must_not_exceed_debits"
         return None
+
+
+def disagreements(
+    held: Mapping[str, int], recorded: Mapping[str, int], name: Callable[[str], str]
+) -> list[str]:
+    """Where an owner's record of movements and the ledger's balances of its accounts differ:
+    `held` is each account's balance, `recorded` the sum of the movements the owner recorded
+    for it, both under the owner's own key (a merchant, a currency)."""
+    out = []
+    for key in sorted(set(held) | set(recorded)):
+        booked = recorded.get(key, 0)
+        if key not in held:
+            if booked:
+                out.append(f"{name(key)}: movements of {booked} are recorded but it has no account")
+        elif held[key] != booked:
+            out.append(
+                f"{name(key)}: the ledger holds {held[key]}, its recorded movements add up to "
+                f"{booked}"
+            )
+    return out
 
 
 def check_code(code: object, field: str = "code") -> str:

@@ -20,6 +20,7 @@ from xinren.errors import DepositTooLow, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.ledger import service as ledger
+from xinren.ledger.model import disagreements
 from xinren.money import Money, check_amount
 from xinren.parties import model
 from xinren.parties import service as parties
@@ -208,24 +209,16 @@ def movements(session: Session, merchant: str) -> list[dict[str, Any]]:
 
 def reconcile(session: Session) -> list[str]:
     """Every deposit account's balance against the movements recorded for it."""
-    recorded = dict(
-        session.execute(
+    held = {
+        a.code.removesuffix(":deposit"): a.balance.net
+        for a in ledger.owned_accounts(session, "parties")
+    }
+    recorded = {
+        merchant: int(total)
+        for merchant, total in session.execute(
             select(deposit_movements.c.merchant, func.sum(deposit_movements.c.amount)).group_by(
                 deposit_movements.c.merchant
             )
-        ).all()
-    )
-    problems = []
-    for account in ledger.owned_accounts(session, "parties"):
-        merchant = account.code.removesuffix(":deposit")
-        held, booked = account.balance.net, int(recorded.pop(merchant, 0) or 0)
-        if held != booked:
-            problems.append(
-                f"deposit of {merchant}: the ledger holds {held}, its recorded movements add "
-                f"up to {booked}"
-            )
-    for merchant, booked in sorted(recorded.items()):
-        problems.append(
-            f"deposit of {merchant}: movements of {booked} are recorded but it has no account"
         )
-    return problems
+    }
+    return disagreements(held, recorded, lambda merchant: f"deposit of {merchant}")

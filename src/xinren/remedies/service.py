@@ -23,6 +23,7 @@ from xinren.errors import Conflict, IdempotencyKeyReused, LimitExceeded, NotFoun
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived
 from xinren.ledger import service as ledger
+from xinren.ledger.model import disagreements
 from xinren.money import Money, check_amount
 from xinren.orders import service as orders
 from xinren.orders.model import OPEN, Action, AfterSales
@@ -117,26 +118,16 @@ def _fund_moved(
 
 def reconcile_fund(session: Session) -> list[str]:
     """The guarantee fund's balance in each currency against the movements recorded for it."""
-    recorded = dict(
-        session.execute(
+    held = {a.currency: a.balance.net for a in ledger.owned_accounts(session, "remedies")}
+    recorded = {
+        currency: int(total)
+        for currency, total in session.execute(
             select(fund_movements.c.currency, func.sum(fund_movements.c.amount)).group_by(
                 fund_movements.c.currency
             )
-        ).all()
-    )
-    problems = []
-    for account in ledger.owned_accounts(session, "remedies"):
-        held, booked = account.balance.net, int(recorded.pop(account.currency, 0) or 0)
-        if held != booked:
-            problems.append(
-                f"guarantee fund ({account.currency}): the ledger holds {held}, its recorded "
-                f"movements add up to {booked}"
-            )
-    for currency, booked in sorted(recorded.items()):
-        problems.append(
-            f"guarantee fund ({currency}): movements of {booked} are recorded but it has no account"
         )
-    return problems
+    }
+    return disagreements(held, recorded, lambda currency: f"guarantee fund ({currency})")
 
 
 def _move(
