@@ -4,21 +4,13 @@ body, is refused and writes nothing (before the fix an auditor could file notice
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.integrity.test_bad_input import _fingerprint, _plausible, _resolve, _write_routes
 from tests.integrity.world import MERCHANT, market, settled_order
 from xinren.access import service as access
 from xinren.api.app import create_app
-from xinren.clock import FakeClock
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 def test_an_auditor_writes_nothing_anywhere(factory, clock, session):

@@ -24,7 +24,6 @@ from sqlalchemy import text
 from tests.integrity.world import MERCHANT, listing, market, settled_order
 from xinren.access import service as access
 from xinren.api.app import create_app
-from xinren.clock import FakeClock
 from xinren.ledger import service as ledger
 from xinren.schema import metadata
 
@@ -33,11 +32,6 @@ BAD_TEXT = {"nul": NUL, "surrogate": SURROGATE, "huge": "x" * 70_000, "object": 
 BAD_INT = {"2**63": 2**63, "2**64": 2**64, "-2**63-1": -(2**63) - 1, "text": "1", "float": 1.5}
 #: values no request may hold anywhere: the answer is a 422 naming exactly that field
 UNSTORABLE = {"nul", "surrogate", "2**63", "2**64", "-2**63-1"}
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.fixture

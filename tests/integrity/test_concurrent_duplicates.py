@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,11 +27,6 @@ from xinren.unit_of_work import run
 pytestmark = pytest.mark.postgres
 ROUNDS = 6
 RACERS = 8
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.fixture

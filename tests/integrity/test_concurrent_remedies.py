@@ -7,16 +7,12 @@ first and reads what is owed under that lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integrity.world import MERCHANT, finish, market, race, settled_order
-from xinren.clock import FakeClock
-from xinren.db import make_engine, session_factory
 from xinren.errors import ValidationFailed
 from xinren.ledger import journal
 from xinren.liability import cases as stories
@@ -31,18 +27,6 @@ ROUNDS = 8
 RACERS = 4
 
 
-@pytest.fixture
-def db(fresh_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(fresh_url)
-    yield session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
-
-
 def _received(db: sessionmaker[Session], order_id: int, kind: str) -> int:
     return run(db, lambda s: remedies.paid_on_order(s, order_id, kind))
 
@@ -52,27 +36,34 @@ def _verified(db: sessionmaker[Session]) -> None:
     assert report.ok, report.problems
 
 
-def test_racing_refunds_of_a_settled_order_refund_it_once(db, clock):
+def _racing_remedies(db, clock, tag: str, *, refund: int, compensation: int):
+    """Per round, a fresh settled order of 10,000 and `RACERS` remedies on it at once, each
+    under its own key; yields the order and what each remedy returned or raised."""
     run(db, lambda s: market(s, clock))
     for r in range(ROUNDS):
-        order = run(db, lambda s, r=r: settled_order(s, clock, f"o{r}", 10_000))
+        order = run(db, lambda s, r=r: settled_order(s, clock, f"{tag}{r}", 10_000))
         outcomes = race(
             db,
             [
                 lambda s, r=r, i=i, order=order: remedies.pay_buyer(
                     s,
                     clock,
-                    f"refund-{r}-{i}",
+                    f"{tag}-{r}-{i}",
                     order_id=order.id,
-                    refund=10_000,
-                    compensation_due=0,
+                    refund=refund,
+                    compensation_due=compensation,
                     payer=MERCHANT,
-                    basis="not as described",
-                    origin=f"test:{r}:{i}",
+                    basis="a decision for the buyer",
+                    origin=f"{tag}:{r}:{i}",
                 )
                 for i in range(RACERS)
             ],
         )
+        yield order, outcomes
+
+
+def test_racing_refunds_of_a_settled_order_refund_it_once(db, clock):
+    for order, outcomes in _racing_remedies(db, clock, "refund", refund=10_000, compensation=0):
         paid = [o for o in outcomes if o.error is None]
         refused = [o.error for o in outcomes if o.error is not None]
         assert len(paid) == 1, outcomes
@@ -82,26 +73,7 @@ def test_racing_refunds_of_a_settled_order_refund_it_once(db, clock):
 
 
 def test_racing_compensation_awards_pay_the_statutory_amount_once(db, clock):
-    run(db, lambda s: market(s, clock))
-    for r in range(ROUNDS):
-        order = run(db, lambda s, r=r: settled_order(s, clock, f"c{r}", 10_000))
-        outcomes = race(
-            db,
-            [
-                lambda s, r=r, i=i, order=order: remedies.pay_buyer(
-                    s,
-                    clock,
-                    f"award-{r}-{i}",
-                    order_id=order.id,
-                    refund=0,
-                    compensation_due=50_000,
-                    payer=MERCHANT,
-                    basis="counterfeit: 3x, at least 500",
-                    origin=f"award:{r}:{i}",
-                )
-                for i in range(RACERS)
-            ],
-        )
+    for order, outcomes in _racing_remedies(db, clock, "award", refund=0, compensation=50_000):
         assert all(o.error is None for o in outcomes), outcomes
         assert _received(db, order.id, "compensation") == 50_000
     _verified(db)

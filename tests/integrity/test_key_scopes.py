@@ -8,21 +8,11 @@ made PAY fail on a field the caller never sent (`operations[0].idempotency_key`)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.integrity.world import MERCHANT, market, settled_order
+from tests.integrity.world import MERCHANT, caller, market, settled_order
 from xinren.access import service as access
-from xinren.api.app import create_app
-from xinren.clock import FakeClock
 from xinren.ids import derived, scoped, unscoped
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -38,14 +28,7 @@ def world(factory, clock):
             "platform_2": access.create_key(s, clock, "platform", name="other integrator")[1],
         }
         s.commit()
-    client = TestClient(create_app(clock=clock, sessions=factory))
-
-    def call(who, method, path, idem=None, **kw):
-        headers = {"Authorization": f"Bearer {keys[who]}"}
-        if idem:
-            headers["Idempotency-Key"] = idem
-        return client.request(method, path, headers=headers, **kw)
-
+    call = caller(factory, clock, keys)
     return a, b, call
 
 

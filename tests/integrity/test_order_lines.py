@@ -6,29 +6,16 @@ ordered without a category got the default deposit and commission.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integrity.world import MERCHANT, listing, market, race
+from tests.integrity.world import MERCHANT, caller, listing, market, race
 from xinren import policies
 from xinren.access import service as access
-from xinren.api.app import create_app
 from xinren.catalog import service as catalog
-from xinren.clock import FakeClock
-from xinren.db import make_engine, session_factory
 from xinren.errors import OutOfStock
 from xinren.orders import service as orders
 from xinren.orders.model import Action
 from xinren.unit_of_work import run
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -38,15 +25,11 @@ def world(factory, clock):
         tea = listing(s, clock, "tea", price=12_800, category="food", stock=5)
         platform = access.create_key(s, clock, "platform")[1]
         s.commit()
-    client = TestClient(create_app(clock=clock, sessions=factory))
+    call = caller(factory, clock, {"platform": platform})
 
     def order(idem, **body):
         body = {"buyer": "buyer:b1", "merchant": MERCHANT, "listing_id": tea.id, **body}
-        return client.post(
-            "/v1/orders",
-            json=body,
-            headers={"Authorization": f"Bearer {platform}", "Idempotency-Key": idem},
-        )
+        return call("platform", "POST", "/v1/orders", idem, json=body)
 
     return tea, order
 
@@ -116,13 +99,6 @@ def test_stock_runs_out_and_comes_back_on_cancellation(world, session, clock):
     # a retry of a created order takes nothing more
     assert order("s2-again", quantity=5).status_code == 200
     assert catalog.get_listing(session, tea.id).stock == 0
-
-
-@pytest.fixture
-def db(fresh_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(fresh_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.mark.postgres

@@ -7,17 +7,12 @@ account opened by hand as ``escrow:order:1`` before order 1 existed was adopted 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from tests.integrity.world import MERCHANT, market, settled_order
+from tests.integrity.world import MERCHANT, caller, market, settled_order
 from xinren import reconciliation
 from xinren.access import service as access
-from xinren.api.app import create_app
-from xinren.clock import FakeClock
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action
@@ -36,11 +31,6 @@ OWNED_CODES = (
     f"{MERCHANT}:frozen",
     f"{MERCHANT}:pending_settlement",
 )
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -63,13 +53,10 @@ def world(factory, clock):
         remedies.top_up_fund(s, clock, "fund-1", 100_000, "CNY")
         platform = access.create_key(s, clock, "platform")[1]
         s.commit()
-    client = TestClient(create_app(clock=clock, sessions=factory))
+    as_platform = caller(factory, clock, {"platform": platform})
 
     def call(method, path, idem=None, **kw):
-        headers = {"Authorization": f"Bearer {platform}"}
-        if idem:
-            headers["Idempotency-Key"] = idem
-        return client.request(method, path, headers=headers, **kw)
+        return as_platform("platform", method, path, idem, **kw)
 
     return paid.id, call
 

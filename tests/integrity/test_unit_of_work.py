@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -18,13 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from tests.integrity.world import MERCHANT, market, race, settled_order
 from xinren.api.app import create_app
 from xinren.api.deps import SessionDep
-from xinren.clock import FakeClock
-from xinren.db import make_engine, session_factory
 from xinren.errors import Busy, Conflict, XinrenError
 from xinren.events import service as events
 from xinren.events.tables import outbox
@@ -150,18 +147,6 @@ def test_no_module_commits_or_begins_outside_the_unit_of_work():
 
 
 # --- real deadlocks (PostgreSQL) ----------------------------------------------------------------
-
-
-@pytest.fixture
-def db(fresh_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(fresh_url)
-    yield session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.mark.postgres

@@ -7,13 +7,15 @@ in its own unit of work, and returns what each returned or raised.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cases.test_stories import completed_order
+from xinren.api.app import create_app
 from xinren.catalog import service as catalog
 from xinren.catalog.service import Listing
 from xinren.clock import Clock
@@ -93,6 +95,22 @@ def finish(session: Session, clock: Clock, order_id: int) -> OrderView:
             orders._release_settlement(session, clock, t)
             timers.cancel(session, t.kind, t.subject)
     return orders.get_order(session, order_id)
+
+
+def caller(
+    factory: sessionmaker[Session], clock: Clock, keys: Mapping[str, str]
+) -> Callable[..., Any]:
+    """`call(who, method, path, idem=None, **kw)`: an HTTP request to the app, on the test's
+    sessions, with the API key of `keys[who]` (and an Idempotency-Key when given)."""
+    client = TestClient(create_app(clock=clock, sessions=factory))
+
+    def call(who: str, method: str, path: str, idem: str | None = None, **kw: Any) -> Any:
+        headers = {"Authorization": f"Bearer {keys[who]}"}
+        if idem:
+            headers["Idempotency-Key"] = idem
+        return client.request(method, path, headers=headers, **kw)
+
+    return call
 
 
 def settled_order(
