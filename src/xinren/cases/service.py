@@ -538,11 +538,16 @@ def decide_appeal(
         raise Conflict(f"case {case_id} is {r.state}, not appealed", field="case_id")
     to = model.move(State(r.state), "finalise")
     if outcome == "varied":
-        order = orders.get_order(session, r.order_id)
-        cap = max(10 * order.state.total, 100_000) - (r.compensation or 0)
+        # The cap is on all the compensation the buyer has had for the order (this decision's,
+        # and a recall's that may have paid first), read under the order's lock.
+        order = orders.lock(session, r.order_id)
+        paid = remedies.paid_on_order(session, order.id, "compensation")
+        most = max(10 * order.state.total, 100_000)
+        cap = max(0, most - paid)
         if not 0 < extra_compensation <= cap:
             raise ValidationFailed(
-                f"a variation awards extra compensation between 1 and {cap}",
+                f"a variation awards extra compensation between 1 and {cap}"
+                + (f" (the buyer has had {paid} of the {most} allowed)" if paid else ""),
                 field="extra_compensation",
             )
         remedies.pay_buyer(

@@ -20,7 +20,8 @@ from xinren.errors import ConcurrentRequest, IdempotencyKeyReused, NotFound, Val
 from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.liability.model import Finding
-from xinren.orders.tables import orders
+from xinren.orders.model import Action
+from xinren.orders.tables import order_actions, orders
 from xinren.provenance import documents
 from xinren.provenance.tables import recalls, remedy_tasks
 from xinren.recalls import model
@@ -141,10 +142,19 @@ def recall_batch(
         .where(orders.c.status != "cancelled")
         .order_by(orders.c.id)
     ).all()
+    # The goods left the shop if the order was ever shipped: an order refunded in full before
+    # shipment is closed as refunded, not paid, and its buyer never had the goods.
+    shipped = set(
+        session.scalars(
+            select(order_actions.c.order_id)
+            .where(order_actions.c.action == Action.SHIP.value)
+            .where(order_actions.c.order_id.in_([o.id for o in affected]))
+        )
+    )
     tasks = []
     for o in affected:
         owed = model.remedy(
-            rules, finding, o.category, o.total, o.paid - o.refunded, shipped=o.status != "paid"
+            rules, finding, o.category, o.total, o.paid - o.refunded, shipped=o.id in shipped
         )
         tasks.append(
             dict(
