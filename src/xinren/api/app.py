@@ -84,22 +84,7 @@ def create_app(
     `sessions` overrides where requests get their sessions (tests bind them to a savepoint);
     `store` is the evidence file store (default: XINREN_DOCUMENT_DIR).
     """
-    from xinren.access.api import router as keys_router
-    from xinren.cases.api import router as cases_router
-    from xinren.catalog.api import router as catalog_router
-    from xinren.events.api import router as events_router
-    from xinren.ledger.api import router as ledger_router
-    from xinren.orders.api import merchants as merchants_router
-    from xinren.orders.api import router as orders_router
-    from xinren.parties.api import order_parties as order_parties_router
-    from xinren.parties.api import router as parties_router
-    from xinren.provenance.api import documents_router
-    from xinren.provenance.api import orders_router as trace_router
-    from xinren.provenance.api import router as provenance_router
-    from xinren.report.api import router as report_router
-    from xinren.rules.api import router as rules_router
-    from xinren.rules.notices_api import reporters_router
-    from xinren.rules.notices_api import router as notices_router
+    from xinren.api.routes import routers
 
     app = FastAPI(
         title="Xinren",
@@ -145,22 +130,8 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    app.include_router(ledger_router)
-    app.include_router(trace_router)  # before /v1/orders/{id}/{action}, which would match
-    app.include_router(orders_router)
-    app.include_router(merchants_router)
-    app.include_router(events_router)
-    app.include_router(parties_router)
-    app.include_router(order_parties_router)
-    app.include_router(catalog_router)
-    app.include_router(documents_router)
-    app.include_router(provenance_router)
-    app.include_router(rules_router)
-    app.include_router(cases_router)
-    app.include_router(notices_router)
-    app.include_router(reporters_router)
-    app.include_router(report_router)
-    app.include_router(keys_router)
+    for router in routers():
+        app.include_router(router)
     # Xinren's own errors and the database's are answered by the unit of work, which decides
     # the transaction's fate first (commit, roll back, or run the request again).
     app.add_middleware(UnitOfWork)

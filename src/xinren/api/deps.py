@@ -19,6 +19,7 @@ from xinren.api.work import work_of
 from xinren.clock import Clock
 from xinren.errors import Forbidden, ValidationFailed
 from xinren.ids import SCOPE_SEP, check_idempotency_key, scoped
+from xinren.provenance.store import FileStore
 
 
 def get_session(request: Request) -> Session:
@@ -143,3 +144,34 @@ def refuse_auditor(principal: PrincipalDep) -> Principal:
 
 WriterDep = Annotated[Principal, Depends(refuse_auditor)]
 StaffDep = Annotated[Principal, Depends(require("platform", "reviewer", "auditor"))]
+
+
+#: Who may add evidence and custody records: staff and every party of a supply chain.
+WRITERS = (
+    "admin",
+    "platform",
+    "reviewer",
+    "supplier",
+    "manufacturer",
+    "brand_owner",
+    "merchant",
+    "host",
+    "lab",
+)
+
+
+def get_store(request: Request) -> FileStore:
+    store: FileStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[FileStore, Depends(get_store)]
+
+EDITORS = ("admin", "platform", "reviewer")
+
+
+def party_of(principal: Principal) -> str:
+    """The party a key acts for; a key created without --party acts for none."""
+    if principal.subject is None:
+        raise Forbidden("this key acts for no party; create it with --party")
+    return principal.subject

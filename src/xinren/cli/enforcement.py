@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from xinren.api.routes.rules import book_json, violation_json
 from xinren.cli.common import console, friendly_errors, opened
 from xinren.clock import SystemClock
 from xinren.db import session_factory, unit_of_work
@@ -21,7 +22,6 @@ from xinren.errors import ValidationFailed
 from xinren.ids import payload_hash
 from xinren.rules import notices, rulebooks, statement
 from xinren.rules import service as rules
-from xinren.rules.api import book_json, violation_json
 from xinren.rules.model import Requested, SanctionKind
 
 app = typer.Typer()

@@ -20,7 +20,6 @@ from xinren.api.deps import (
     next_cursor,
 )
 from xinren.errors import Forbidden, NotFound
-from xinren.orders import service as orders
 from xinren.parties import service
 from xinren.parties.model import Status, TraderInfo
 
@@ -155,23 +154,3 @@ def history(ref: str, session: SessionDep, principal: PrincipalDep) -> list[dict
     if not is_staff(principal) and principal.subject != ref:
         raise Forbidden("a party's verification history is for staff and the party itself")
     return service.history(session, ref)
-
-
-order_parties = APIRouter(prefix="/v1/orders", tags=["orders"])
-
-
-@order_parties.get("/{order_id}/parties")
-def parties_of_order(order_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    """The real identity of the seller and host. Staff get everything; the order's buyer gets
-    who they are and how to reach them (legal name, address, contact, registration number),
-    not where they are paid."""
-    order = orders.get_order(session, order_id)
-    if is_staff(principal):
-        return {"order": order_id, **orders.parties_of(session, order_id)}
-    if principal.subject != order.buyer:
-        raise Forbidden("the identities behind an order are for staff and the order's buyer")
-    shown: dict[str, Any] = {"order": order_id}
-    for role, ref in (("seller", order.merchant), ("host", order.host)):
-        party = service.get(session, ref) if ref else None
-        shown[role] = party.public() if party is not None and party.identifiable else None
-    return shown

@@ -21,10 +21,12 @@ from xinren.api.deps import (
     PrincipalDep,
     ReviewerDep,
     SessionDep,
+    StoreDep,
     acting_for,
     is_staff,
 )
 from xinren.api.idempotency import once
+from xinren.api.routes.documents import may_read
 from xinren.api.types import Amount, Units
 from xinren.catalog import reviews as reviews_service
 from xinren.catalog import service
@@ -35,7 +37,6 @@ from xinren.detect.gate import Verdict
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.ids import SCOPE_SEP, payload_hash, scoped
 from xinren.provenance import documents
-from xinren.provenance.api import StoreDep, may_read
 from xinren.provenance.store import FileStore
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])

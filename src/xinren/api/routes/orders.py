@@ -7,7 +7,7 @@ that it exists.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
@@ -19,15 +19,21 @@ from xinren.api.deps import (
     ClockDep,
     IdempotencyKeyDep,
     PrincipalDep,
+    ReviewerDep,
     SessionDep,
+    is_staff,
     next_cursor,
 )
+from xinren.api.idempotency import once
 from xinren.api.types import Amount, AmountOrZero, Quantity
 from xinren.errors import Forbidden, NotFound
+from xinren.liability import service as liability
+from xinren.liability.model import Finding
 from xinren.orders import model, service
 from xinren.orders.model import Action
 from xinren.orders.tables import orders
-from xinren.parties import deposits
+from xinren.parties import service as parties
+from xinren.provenance import chain as chains
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 PARTY_ROLES = ("buyer", "merchant")
@@ -128,6 +134,82 @@ def _load(session: SessionDep, principal: Principal, order_id: int) -> service.O
     return order
 
 
+# Routes below /{order_id}/ that name their own path come first: POST /{order_id}/{action}
+# would match them.
+
+
+def _order_for_staff_or_seller(session: SessionDep, principal: PrincipalDep, order_id: int) -> None:
+    order = service.get_order(session, order_id)
+    if not is_staff(principal) and principal.subject != order.merchant:
+        raise NotFound(f"no order {order_id}", field="order_id")
+
+
+@router.get("/{order_id}/chain")
+def chain_of_order(order_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The chain of custody of the order line, with every gap; for staff and the seller."""
+    _order_for_staff_or_seller(session, principal, order_id)
+    line, chain = chains.chain_of(session, order_id)
+    return chains.as_dict(line, chain)
+
+
+class FindingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    finding: Finding
+
+
+@router.post("/{order_id}/liability")
+def assess(
+    order_id: int,
+    body: FindingIn,
+    key: IdempotencyKeyDep,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: ReviewerDep,
+) -> dict[str, Any]:
+    """Resolve liability for a finding (a reviewer's call); the result is kept with its policy
+    version. A new key assesses again (evidence may have changed); a retried key replays."""
+
+    def run() -> dict[str, Any]:
+        result, chain = liability.assess(
+            session,
+            clock,
+            order_id,
+            body.finding,
+            assessed_by=principal.actor,
+        )
+        return result.as_dict() | {"chain_gaps": [g.detail for g in chain.gaps]}
+
+    scope = f"POST orders/{order_id}/liability"
+    return once(session, clock, principal, key, scope, body.model_dump(mode="json"), run)[0]
+
+
+@router.get("/{order_id}/liability")
+def liability_history(
+    order_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> list[dict[str, Any]]:
+    _order_for_staff_or_seller(session, principal, order_id)
+    return liability.history(session, order_id)
+
+
+@router.get("/{order_id}/parties")
+def parties_of_order(order_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The real identity of the seller and host. Staff get everything; the order's buyer gets
+    who they are and how to reach them (legal name, address, contact, registration number),
+    not where they are paid."""
+    order = service.get_order(session, order_id)
+    if is_staff(principal):
+        return {"order": order_id, **service.parties_of(session, order_id)}
+    if principal.subject != order.buyer:
+        raise Forbidden("the identities behind an order are for staff and the order's buyer")
+    shown: dict[str, Any] = {"order": order_id}
+    for role, ref in (("seller", order.merchant), ("host", order.host)):
+        party = parties.get(session, ref) if ref else None
+        shown[role] = party.public() if party is not None and party.identifiable else None
+    return shown
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_order(
     body: OrderIn,
@@ -195,52 +277,3 @@ def act(
         opened=body.opened,
     )
     return OrderOut.of(view)
-
-
-merchants = APIRouter(prefix="/v1/merchants", tags=["merchants"])
-
-
-class DepositIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: Amount
-    currency: Annotated[str, Field(min_length=3, max_length=3)]
-
-
-class DepositOut(BaseModel):
-    merchant: str
-    balance: int
-    required_by_category: dict[str, int]
-
-
-def _deposit_out(session: SessionDep, merchant: str) -> DepositOut:
-    from xinren import policies
-
-    table = policies.load("deposits").get("required")
-    return DepositOut(
-        merchant=merchant,
-        balance=deposits.deposit_balance(session, merchant),
-        required_by_category={k: int(v) for k, v in table.items()},
-    )
-
-
-@merchants.post("/{merchant}/deposit")
-def pay_deposit(
-    merchant: str,
-    body: DepositIn,
-    key: IdempotencyKeyDep,
-    session: SessionDep,
-    clock: ClockDep,
-    principal: PrincipalDep,
-) -> DepositOut:
-    if principal.role not in ("admin", "platform"):
-        raise Forbidden("deposits are recorded by the platform back end (role platform)")
-    deposits.pay_deposit(session, clock, key, merchant, body.amount, body.currency)
-    return _deposit_out(session, merchant)
-
-
-@merchants.get("/{merchant}/deposit")
-def get_deposit(merchant: str, session: SessionDep, principal: PrincipalDep) -> DepositOut:
-    own = principal.role == "merchant" and principal.subject == merchant
-    if principal.role not in ("admin", "platform", "auditor", "reviewer") and not own:
-        raise NotFound(f"no merchant {merchant}", field="merchant")
-    return _deposit_out(session, merchant)

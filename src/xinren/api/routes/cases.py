@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, StrictInt
 
 from xinren.access.service import Principal
 from xinren.api.deps import (
@@ -20,14 +20,13 @@ from xinren.api.deps import (
     SessionDep,
     StaffDep,
     is_staff,
+    party_of,
     require,
 )
-from xinren.api.types import Amount as PositiveAmount
 from xinren.api.types import AmountOrZero
 from xinren.cases import service as cases
 from xinren.cases.model import Outcome
 from xinren.errors import Forbidden, NotFound
-from xinren.remedies import service as remedies
 
 router = APIRouter(tags=["cases"])
 Amount = AmountOrZero
@@ -75,12 +74,6 @@ class AppealDecisionIn(BaseModel):
     extra_compensation: Amount = 0
 
 
-def _party(principal: Principal) -> str:
-    if principal.subject is None:
-        raise Forbidden("this key acts for no party; create it with --party")
-    return principal.subject
-
-
 def _visible(session: SessionDep, principal: PrincipalDep, case_id: int) -> dict[str, Any]:
     case = cases.get_case(session, case_id, staff=is_staff(principal))
     if not is_staff(principal) and principal.subject not in (case["buyer"], case["merchant"]):
@@ -101,7 +94,7 @@ def file_case(
         clock,
         key,
         order_id=body.order_id,
-        buyer=_party(principal),
+        buyer=party_of(principal),
         kind=body.kind,
         statement=body.statement,
         evidence=[(e.ref, e.note) for e in body.evidence],
@@ -114,9 +107,9 @@ def list_cases(session: SessionDep, principal: PrincipalDep) -> list[dict[str, A
     if is_staff(principal):
         return cases.list_cases(session, staff=True)
     if principal.role == "buyer":
-        return cases.list_cases(session, buyer=_party(principal))
+        return cases.list_cases(session, buyer=party_of(principal))
     if principal.role == "merchant":
-        return cases.list_cases(session, merchant=_party(principal))
+        return cases.list_cases(session, merchant=party_of(principal))
     raise Forbidden("cases are listed for staff, buyers and merchants")
 
 
@@ -143,7 +136,7 @@ def respond(
         session,
         clock,
         case_id,
-        merchant=_party(principal),
+        merchant=party_of(principal),
         statement=body.statement,
         evidence=[(e.ref, e.note) for e in body.evidence],
     )
@@ -156,7 +149,7 @@ def add_evidence(
 ) -> dict[str, Any]:
     _visible(session, principal, case_id)
     case = cases.add_evidence(
-        session, clock, case_id, party=_party(principal), ref=body.ref, note=body.note
+        session, clock, case_id, party=party_of(principal), ref=body.ref, note=body.note
     )
     return case
 
@@ -200,7 +193,7 @@ def appeal(
     case_id: int, body: AppealIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     _visible(session, principal, case_id)
-    case = cases.appeal(session, clock, case_id, by=_party(principal), grounds=body.grounds)
+    case = cases.appeal(session, clock, case_id, by=party_of(principal), grounds=body.grounds)
     return case
 
 
@@ -222,74 +215,3 @@ def decide_appeal(
         extra_compensation=body.extra_compensation,
     )
     return case
-
-
-class TopUpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: PositiveAmount
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "CNY"
-
-
-class WriteOffIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str
-
-
-@router.get("/v1/remedies/fund")
-def fund(session: SessionDep, principal: StaffDep) -> dict[str, int]:
-    """The guarantee fund now: balance, paid first, recovered, written off, still owed."""
-    return remedies.fund_position(session)
-
-
-@router.post("/v1/remedies/fund/top-ups")
-def top_up(
-    body: TopUpIn,
-    key: IdempotencyKeyDep,
-    session: SessionDep,
-    clock: ClockDep,
-    principal: Annotated[Principal, Depends(require("platform"))],
-) -> dict[str, int]:
-    remedies.top_up_fund(session, clock, key, body.amount, body.currency)
-    return remedies.fund_position(session)
-
-
-@router.get("/v1/remedies/claims")
-def claims(
-    session: SessionDep, principal: PrincipalDep, debtor: str | None = None
-) -> list[dict[str, Any]]:
-    """Staff see every claim; a party sees the claims against it."""
-    if not is_staff(principal):
-        debtor = _party(principal)
-    return remedies.list_claims(session, debtor=debtor)
-
-
-@router.post("/v1/remedies/claims/{claim_id}/write-off")
-def write_off(
-    claim_id: int, body: WriteOffIn, session: SessionDep, clock: ClockDep, principal: ReviewerDep
-) -> dict[str, Any]:
-    claim = remedies.write_off(
-        session, clock, claim_id, reason=body.reason, decided_by=principal.actor
-    )
-    return claim
-
-
-@router.post("/v1/provenance/recalls/{recall_id}/execution")
-def execute_recall(
-    recall_id: int, session: SessionDep, clock: ClockDep, principal: ReviewerDep
-) -> dict[str, Any]:
-    """Pay the recall's pending remedy tasks (a retry pays nobody twice)."""
-    paid = remedies.execute_recall(session, clock, recall_id, decided_by=principal.actor)
-    return {
-        "recall": recall_id,
-        "paid": [
-            {
-                "order": r.order_id,
-                "buyer": r.buyer,
-                "refund": r.refund,
-                "compensation": r.compensation,
-                "payer": r.payer,
-                "fund_paid": r.fund_paid,
-            }
-            for r in paid
-        ],
-    }
