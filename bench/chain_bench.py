@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work, upgrade
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.provenance import chain as chains
@@ -43,9 +43,9 @@ def measure(url: str, extra: int, repeat: int, docs: Path) -> dict[str, float]:
     clock = FakeClock(datetime(2026, 7, 20, tzinfo=UTC))
     store = FileStore(docs)
     with unit_of_work(factory) as s:
-        case = cases.phone_case(s, clock, store, "bench")
+        case = stories.phone_case(s, clock, store, "bench")
         line = chains.line_of(s, case.order_id)
-        b = cases._Builder(s, clock, store, "bench-extra")
+        b = stories._Builder(s, clock, store, "bench-extra")
         start = clock.now() - timedelta(days=20)
         for i in range(extra):
             b.event(

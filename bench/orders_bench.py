@@ -22,10 +22,11 @@ from sqlalchemy.engine import make_url
 
 from xinren.clock import SystemClock
 from xinren.db import make_engine, session_factory, unit_of_work, upgrade
+from xinren.demo import samples
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

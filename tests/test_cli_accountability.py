@@ -21,7 +21,7 @@ from click.testing import Result
 
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.money import Money
 from xinren.provenance import epcis
 from xinren.provenance.model import party_uri
@@ -43,7 +43,7 @@ INFO = {
 Run = Callable[..., Result]
 
 
-def build(url: str, docs_dir: Path, make: Callable[..., cases.Case]) -> cases.Case:
+def build(url: str, docs_dir: Path, make: Callable[..., stories.Case]) -> stories.Case:
     """Record one of the article's cases through the services, committed."""
     engine = make_engine(url)
     try:
@@ -308,7 +308,7 @@ def test_a_large_epcis_document_goes_in_whole_or_not_at_all(cli, tmp_path):
 
 
 def test_chain_and_liability_of_the_phone_misdescribed_on_stream(cli, count, fresh_url, docs_dir):
-    case = build(fresh_url, docs_dir, cases.phone_case)
+    case = build(fresh_url, docs_dir, stories.phone_case)
     r, order = case.refs, str(case.order_id)
 
     shown = cli("chain", order).stdout
@@ -353,7 +353,7 @@ def test_chain_and_liability_of_the_phone_misdescribed_on_stream(cli, count, fre
 
 
 def test_recall_reaches_every_buyer_of_the_birds_nest_batch(cli, count, fresh_url, docs_dir):
-    case = build(fresh_url, docs_dir, cases.birds_nest_case)
+    case = build(fresh_url, docs_dir, stories.birds_nest_case)
     report = case.docs["independent_report"]
     args = ("recall", str(case.batch_id), "--finding", "counterfeit", "--by", "reviewer:1")
     args += ("--reason", "independent sampling found no bird's nest")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.test_cli_accountability import build
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.rules import rulebooks
 
 
@@ -24,7 +24,7 @@ def test_rules_list_show_validate(cli, tmp_path):
 
 
 def test_decide_statement_appeal_and_backtest(cli, count, fresh_url, docs_dir):
-    case = build(fresh_url, docs_dir, cases.phone_case)
+    case = build(fresh_url, docs_dir, stories.phone_case)
     shop, report = case.refs["shop"], f"document:{case.docs['report']}"
     decide = (
         "violations",
@@ -112,7 +112,7 @@ def test_decide_statement_appeal_and_backtest(cli, count, fresh_url, docs_dir):
 
 
 def test_notices_from_the_command_line(cli, count, fresh_url, docs_dir):
-    case = build(fresh_url, docs_dir, cases.phone_case)
+    case = build(fresh_url, docs_dir, stories.phone_case)
     shop = case.refs["shop"]
     filed = (
         "notices",

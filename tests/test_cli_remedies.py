@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from tests.test_cli_accountability import build
-from xinren.liability import cases
+from xinren.demo import stories
 
 
 def test_complaint_decided_from_the_command_line(cli, count, fresh_url, docs_dir):
-    case = build(fresh_url, docs_dir, cases.phone_case)
+    case = build(fresh_url, docs_dir, stories.phone_case)
     filed = json.loads(
         cli(
             "cases",

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from xinren.access import service as access
 from xinren.access.tables import api_keys, idempotent_requests
 from xinren.api.app import create_app
+from xinren.demo import samples
 from xinren.events import service as events
-from xinren.parties import samples
 
 FIELDS = {"id", "name", "role", "subject", "prefix", "created_at", "rotated_at", "revoked_at"}
 

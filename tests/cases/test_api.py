@@ -12,7 +12,8 @@ from tests.cases.test_stories import completed_order
 from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
-from xinren.parties import deposits, samples
+from xinren.demo import samples
+from xinren.parties import deposits
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import pytest
 from tests.cases.test_stories import balanced, completed_order
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.errors import Conflict, ValidationFailed
 from xinren.events import service as events
-from xinren.liability import cases as stories
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance.store import FileStore

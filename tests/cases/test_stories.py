@@ -9,14 +9,14 @@ import pytest
 
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, ValidationFailed
 from xinren.events import service as events
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
-from xinren.liability import cases as stories
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance.store import FileStore

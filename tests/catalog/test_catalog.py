@@ -9,9 +9,10 @@ import pytest
 from xinren.catalog import model
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result, Scope
+from xinren.demo import samples
 from xinren.errors import AlreadyExists, Conflict, NotFound, TraderNotVerified, ValidationFailed
 from xinren.orders import service as orders
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.provenance import documents
 from xinren.provenance.model import DocType, DocumentMeta

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from xinren.access import service as access
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
-from xinren.liability import cases
-from xinren.parties import samples
+from xinren.demo import samples, stories
 from xinren.provenance.store import FileStore
 
 GREY = "merchant:grey"
@@ -20,11 +19,11 @@ GREY = "merchant:grey"
 
 def grey_seller(
     factory: sessionmaker[Session], clock: FakeClock, documents: Path, tag: str
-) -> tuple[cases.Case, str, int]:
+) -> tuple[stories.Case, str, int]:
     """The phone case's world plus the grey seller: (case, the seller's API key, the phone's
     product id)."""
     with factory() as s:
-        case = cases.phone_case(s, clock, FileStore(documents), tag)
+        case = stories.phone_case(s, clock, FileStore(documents), tag)
         samples.verified(s, clock, GREY)
         key = access.create_key(s, clock, "merchant", subject=GREY)[1]
         listing = catalog.list_listings(s, merchant=case.refs["shop"])[0].id

@@ -15,13 +15,13 @@ from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import reviews as review_rows
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.detect import abuse, buyers
 from xinren.detect import service as detect
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
-from xinren.liability import cases as stories
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.provenance.store import FileStore
 from xinren.rules import notices
 from xinren.rules import service as rules

@@ -13,11 +13,11 @@ from tests.detect.grey import fake_p50, grey_seller
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
+from xinren.demo import stories
 from xinren.detect import gate, pdq
 from xinren.detect import service as detect
 from xinren.detect.ratings import honest
 from xinren.events import service as events
-from xinren.liability import cases
 from xinren.provenance.store import FileStore
 
 BRAND = gate.BrandFacts(1, "Huamei", True, ("huamei", "华美"), 199_900, (), False)
@@ -98,7 +98,7 @@ def clock():
 
 
 def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
-    case = cases.phone_case(session, clock, FileStore(tmp_path / "d"), "rf")
+    case = stories.phone_case(session, clock, FileStore(tmp_path / "d"), "rf")
     listing = catalog.list_listings(session, merchant=case.refs["shop"])[0]
     items = farm_reviews(listing.id, clock.now())
     assert catalog_reviews.add_many(session, clock, items) == 240
@@ -134,7 +134,7 @@ def test_reviews_in_bulk_and_the_rating_over_http(factory, clock, tmp_path):
     from xinren.api.app import create_app
 
     with factory() as s:
-        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "rv")
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "rv")
         listing = catalog.list_listings(s, merchant=case.refs["shop"])[0].id
         platform = access.create_key(s, clock, "platform")[1]
         buyer = access.create_key(s, clock, "buyer", subject="buyer:1")[1]

@@ -17,8 +17,7 @@ from xinren.api.app import create_app
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
-from xinren.liability import cases
-from xinren.parties import samples
+from xinren.demo import samples, stories
 from xinren.provenance.store import FileStore
 from xinren.timers import service as timers
 
@@ -50,7 +49,7 @@ def upload(client, key, content, issuer, subject):
 def test_official_images_block_a_copy_from_an_unauthorized_seller(factory, clock, tmp_path):
     store = FileStore(tmp_path / "d")
     with factory() as s:
-        case = cases.phone_case(s, clock, store, "im")
+        case = stories.phone_case(s, clock, store, "im")
         samples.verified(s, clock, "merchant:grey")
         owner = access.create_key(s, clock, "brand_owner", subject=case.refs["owner"])[1]
         grey = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
@@ -113,7 +112,7 @@ def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
     factory, clock, tmp_path
 ):
     with factory() as s:
-        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "ra")
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "ra")
         shop = case.refs["shop"]
         listing = catalog.list_listings(s, merchant=shop)[0].id
         catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
@@ -177,7 +176,7 @@ def test_a_changed_listing_passes_the_gate_again_and_listings_have_honest_rating
     from xinren.events import service as events
 
     with factory() as s:
-        case = cases.phone_case(s, clock, FileStore(tmp_path / "d"), "ch")
+        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "ch")
         shop = case.refs["shop"]
         listing = catalog.list_listings(s, merchant=shop)[0]
         samples.verified(s, clock, "merchant:grey")
@@ -227,7 +226,7 @@ def test_a_listing_keeps_its_photos_and_a_change_of_photos_is_recorded(factory, 
 
     store = FileStore(tmp_path / "d")
     with factory() as s:
-        case = cases.phone_case(s, clock, store, "ph")
+        case = stories.phone_case(s, clock, store, "ph")
         shop = case.refs["shop"]
         listing = catalog.get_listing(s, catalog.list_listings(s, merchant=shop)[0].id)
         samples.verified(s, clock, "merchant:grey")

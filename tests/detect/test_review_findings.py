@@ -25,11 +25,11 @@ from xinren.catalog import service as catalog
 from xinren.catalog.tables import interceptions, review_appeals
 from xinren.clock import FakeClock
 from xinren.db import make_engine
+from xinren.demo import samples, stories
 from xinren.detect import buyers
 from xinren.detect import service as detect
 from xinren.errors import ConcurrentRequest
-from xinren.liability import cases as stories
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.provenance.store import FileStore
 from xinren.timers import service as timers
 

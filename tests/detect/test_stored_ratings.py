@@ -23,10 +23,10 @@ from xinren.catalog.reviews import RESCORE, RESCORE_DELAY
 from xinren.catalog.tables import reviews as review_rows
 from xinren.clock import FakeClock
 from xinren.db import make_engine
+from xinren.demo import stories
 from xinren.detect import service as detect
 from xinren.detect.tables import honest_ratings
 from xinren.events.tables import outbox
-from xinren.liability import cases
 from xinren.provenance.store import FileStore
 from xinren.schema import metadata
 from xinren.timers import service as timers
@@ -61,7 +61,7 @@ def pending(session, shop: str) -> list[datetime]:
 
 
 def _shop(session, clock, tmp_path, tag: str) -> tuple[str, int]:
-    case = cases.phone_case(session, clock, FileStore(tmp_path / "d"), tag)
+    case = stories.phone_case(session, clock, FileStore(tmp_path / "d"), tag)
     shop = case.refs["shop"]
     return shop, catalog.list_listings(session, merchant=shop)[0].id
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integrity.world import MERCHANT, finish, market, race, settled_order
+from xinren.demo import stories
 from xinren.errors import ValidationFailed
 from xinren.ledger import journal
-from xinren.liability import cases as stories
 from xinren.orders import service as orders
 from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from xinren.cases import service as cases
+from xinren.demo import stories
 from xinren.errors import ValidationFailed
-from xinren.liability import cases as stories
 from xinren.orders import service as orders
 from xinren.orders.model import Action, Status
 from xinren.provenance.store import FileStore

@@ -63,17 +63,17 @@ from xinren import tables as _every_table  # noqa: F401  (the metadata knows eve
 from xinren.cases import service as cases
 from xinren.cases.tables import cases as case_rows
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.errors import InternalError, XinrenError
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.ledger.tables import accounts as account_rows
 from xinren.ledger.tables import seals as seal_rows
 from xinren.ledger.tables import transfers as transfer_rows
-from xinren.liability import cases as stories
 from xinren.orders import service as orders
 from xinren.orders.model import Action
 from xinren.orders.tables import orders as order_rows
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.deposits import psp
 from xinren.parties.model import Status as PartyStatus

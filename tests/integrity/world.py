@@ -19,11 +19,12 @@ from xinren.api.app import create_app
 from xinren.catalog import service as catalog
 from xinren.catalog.service import Listing
 from xinren.clock import Clock
+from xinren.demo import samples
 from xinren.orders import model
 from xinren.orders import service as orders
 from xinren.orders.model import Action
 from xinren.orders.service import OrderView
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.timers import service as timers
 from xinren.unit_of_work import run
 

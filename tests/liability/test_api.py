@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.provenance.store import FileStore
 
 
@@ -31,8 +31,8 @@ def store(tmp_path):
 @pytest.fixture
 def world(factory, clock, store):
     with factory() as s:
-        phone = cases.phone_case(s, clock, store, "api")
-        nest = cases.birds_nest_case(s, clock, store, "api", buyers=3)
+        phone = stories.phone_case(s, clock, store, "api")
+        nest = stories.birds_nest_case(s, clock, store, "api", buyers=3)
         keys = {}
         for name, role, subject in [
             ("reviewer", "reviewer", "reviewer:1"),

@@ -14,12 +14,13 @@ from xinren.api.app import create_app
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.errors import Conflict, ValidationFailed
-from xinren.liability import cases, model
+from xinren.liability import model
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.provenance import chain as chains
 from xinren.provenance import documents
 from xinren.provenance.model import (
@@ -87,11 +88,11 @@ def test_unaccredited_reports_are_not_admissible_even_alone():
 
 
 def test_events_after_the_sale_do_not_change_the_chain(session, clock, store):
-    case = cases.phone_case(session, clock, store, "pf")
+    case = stories.phone_case(session, clock, store, "pf")
     r = case.refs
     samples.verified(session, clock, "supplier:d-pf")
     line = chains.line_of(session, case.order_id)
-    b = cases._Builder(session, clock, store, "pf2")
+    b = stories._Builder(session, clock, store, "pf2")
     clock.advance(days=3)
     b.event(
         "ObjectEvent",
@@ -169,7 +170,7 @@ def test_a_broken_custody_chain_does_not_blame_the_maker_for_a_counterfeit(sessi
 
 
 def test_batches_are_registered_by_their_maker_or_an_authorized_trader(session, clock, store):
-    case = cases.phone_case(session, clock, store, "rb")
+    case = stories.phone_case(session, clock, store, "rb")
     samples.verified(session, clock, "supplier:stranger-rb")
     line = chains.line_of(session, case.order_id)
     with pytest.raises(Conflict) as err:
@@ -199,7 +200,7 @@ def test_batches_are_registered_by_their_maker_or_an_authorized_trader(session, 
 
 
 def test_reports_must_be_about_the_batch_and_facts_finite(session, clock, store):
-    case = cases.phone_case(session, clock, store, "rs")
+    case = stories.phone_case(session, clock, store, "rs")
     meta = DocumentMeta(
         DocType.INSPECTION_REPORT,
         "text/plain",
@@ -237,8 +238,8 @@ def test_reports_must_be_about_the_batch_and_facts_finite(session, clock, store)
 @pytest.fixture
 def http(factory, clock, store):
     with factory() as s:
-        phone = cases.phone_case(s, clock, store, "h")
-        nest = cases.birds_nest_case(s, clock, store, "h", buyers=1)
+        phone = stories.phone_case(s, clock, store, "h")
+        nest = stories.birds_nest_case(s, clock, store, "h", buyers=1)
         keys = {
             name: access.create_key(s, clock, role, subject=subject)[1]
             for name, role, subject in [

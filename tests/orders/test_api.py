@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 
 from xinren.access import service as access
 from xinren.api.app import create_app
+from xinren.demo import samples
 from xinren.orders import model
 from xinren.orders.model import Action
-from xinren.parties import samples
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from xinren import policies
+from xinren.demo import samples
 from xinren.errors import ReturnNotAllowed
 from xinren.events import service as events
 from xinren.orders import model
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 
 NOW = datetime(2026, 6, 10, tzinfo=UTC)
 

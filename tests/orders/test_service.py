@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 
+from xinren.demo import samples
 from xinren.errors import IdempotencyKeyReused, ValidationFailed
 from xinren.events import service as events
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action, IllegalTransition, Status
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.timers import service as timers
 
 

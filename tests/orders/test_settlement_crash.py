@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 
 from xinren.clock import SystemClock
 from xinren.db import make_engine, session_factory, unit_of_work
+from xinren.demo import samples
 from xinren.events import service as events
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.ledger.tables import transfers
 from xinren.orders import service as orders
 from xinren.orders.model import Status
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 
 WORKER = Path(__file__).with_name("settle_worker.py")
 WORKERS, PER_WORKER, MIN_KILLS = 3, 40, 6

@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from xinren.clock import FakeClock
+from xinren.demo import samples
 from xinren.errors import XinrenError
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action, IllegalTransition
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.timers import service as timers
 
 ORDERS = 3

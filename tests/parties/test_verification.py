@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
+from xinren.demo import samples
 from xinren.errors import AlreadyExists, Conflict, TraderNotVerified, ValidationFailed
 from xinren.events import service as events
 from xinren.orders import service as orders
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status, TraderInfo
 

@@ -34,11 +34,11 @@ from xinren.cases import service as cases
 from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
+from xinren.demo import samples, stories
 from xinren.detect import service as detect
 from xinren.ledger import service as ledger
-from xinren.liability import cases as stories
 from xinren.orders.service import OrderView
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance import documents

@@ -13,8 +13,9 @@ import pytest
 
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
+from xinren.demo import samples
 from xinren.orders import service as orders
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.provenance.store import FileStore
 from xinren.report import figures
 from xinren.report.model import Period, flatten

@@ -14,7 +14,7 @@ from xinren.api.app import create_app
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
-from xinren.liability import cases as stories
+from xinren.demo import stories
 from xinren.orders import service as orders
 from xinren.orders.tables import orders as order_rows
 from xinren.provenance.store import FileStore

@@ -9,10 +9,10 @@ import pytest
 
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
+from xinren.demo import stories
 from xinren.errors import Conflict, Forbidden, NotFound, TraderNotVerified, ValidationFailed
 from xinren.events import service as events
 from xinren.ledger import service as ledger
-from xinren.liability import cases
 from xinren.orders import service as orders
 from xinren.parties import deposits
 from xinren.parties import service as parties
@@ -32,7 +32,7 @@ def clock():
 
 @pytest.fixture
 def world(session, clock, tmp_path):
-    case = cases.phone_case(session, clock, FileStore(tmp_path / "docs"), "e")
+    case = stories.phone_case(session, clock, FileStore(tmp_path / "docs"), "e")
     listing = catalog.list_listings(session, merchant=case.refs["shop"])[0]
     return case, case.refs["shop"], listing.id, f"document:{case.docs['report']}"
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from xinren.catalog import service as catalog
+from xinren.demo import samples
 from xinren.errors import Conflict, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
-from xinren.parties import samples
 from xinren.rules import notices
 from xinren.rules.model import ReporterStanding
 from xinren.rules.tables import notices as notices_table

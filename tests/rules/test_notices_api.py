@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from xinren.access import service as access
 from xinren.api.app import create_app
-from xinren.parties import samples
+from xinren.demo import samples
 
 SHOP = "merchant:honest"
 

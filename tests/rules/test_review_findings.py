@@ -10,9 +10,10 @@ from tests.rules.test_enforcement import counterfeit
 from tests.rules.test_enforcement import world as world
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
+from xinren.demo import samples
 from xinren.errors import Forbidden, NotFound, ValidationFailed
 from xinren.ledger import service as ledger
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind

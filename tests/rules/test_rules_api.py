@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.parties import deposits
 from xinren.provenance.store import FileStore
 
@@ -25,7 +25,7 @@ def clock():
 def setup(factory, clock, tmp_path):
     store = FileStore(tmp_path / "docs")
     with factory() as s:
-        case = cases.phone_case(s, clock, store, "r")
+        case = stories.phone_case(s, clock, store, "r")
         keys = {
             name: access.create_key(s, clock, role, subject=subject)[1]
             for name, role, subject in [

@@ -274,7 +274,7 @@ def ledger_seal() -> None:
 @friendly_errors
 def demo() -> None:
     """Walk one guaranteed transaction through the ledger, then verify the ledger."""
-    from xinren.cli.demo import run_demo
+    from xinren.demo.run import run_demo
 
     with opened() as engine:
         started = time.perf_counter()

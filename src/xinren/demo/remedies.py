@@ -12,12 +12,12 @@ from sqlalchemy import Engine
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
+from xinren.demo import samples, stories
 from xinren.ledger import service as ledger
-from xinren.liability import cases as stories
 from xinren.money import Money
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance.store import FileStore

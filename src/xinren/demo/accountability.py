@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
-from xinren.liability import cases
+from xinren.demo import stories
 from xinren.liability import service as liability
 from xinren.liability.model import Assignment, Finding
 from xinren.money import Money
@@ -72,7 +72,7 @@ def run_accountability(engine: Engine, console: Console, clock: FakeClock) -> No
     console.rule("[bold]Accountability: who answers for quality (谁为质量负责)")
 
     with unit_of_work(factory) as s:
-        phone = cases.phone_case(s, clock, store, tag)
+        phone = stories.phone_case(s, clock, store, tag)
     console.print(
         f"[bold]The phone[/bold] (order {phone.order_id}): the host said '5G, 256 GB' on stream; "
         "the product is a 4G, 128 GB model. The supplier says the phones came from the "
@@ -86,7 +86,7 @@ def run_accountability(engine: Engine, console: Console, clock: FakeClock) -> No
     print_assignment(console, result)
 
     with unit_of_work(factory) as s:
-        nest = cases.birds_nest_case(s, clock, store, tag, buyers=8)
+        nest = stories.birds_nest_case(s, clock, store, tag, buyers=8)
     console.print(
         f"\n[bold]The bird's nest[/bold] (order {nest.order_id}): the seller's own lab says it "
         "is bird's nest; an independent accredited lab, sampling later, says sugar water."

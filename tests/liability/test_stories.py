@@ -8,13 +8,14 @@ import pytest
 
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result
+from xinren.demo import samples, stories
 from xinren.errors import Conflict, NotFound, ValidationFailed
 from xinren.events import service as events
-from xinren.liability import cases, model
+from xinren.liability import model
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import service as orders
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance import chain as chains
@@ -38,7 +39,7 @@ def later(clock):
 
 
 def test_phone_case_the_host_misdescribed_and_the_chain_clears_the_supplier(session, later, store):
-    case = cases.phone_case(session, later, store, "t1")
+    case = stories.phone_case(session, later, store, "t1")
     r = case.refs
     _line, chain = chains.chain_of(session, case.order_id)
     assert chain.custodians == (r["maker"], r["supplier"], r["shop"])
@@ -74,7 +75,7 @@ def test_phone_case_the_host_misdescribed_and_the_chain_clears_the_supplier(sess
 
 
 def test_phone_case_counterfeit_claim_fails_when_the_chain_is_clean(session, later, store):
-    case = cases.phone_case(session, later, store, "t2")
+    case = stories.phone_case(session, later, store, "t2")
     result, _ = liability.assess(
         session, later, case.order_id, Finding.COUNTERFEIT, assessed_by="r"
     )
@@ -85,7 +86,7 @@ def test_phone_case_counterfeit_claim_fails_when_the_chain_is_clean(session, lat
 def test_birds_nest_independent_report_prevails_and_the_recall_reaches_every_buyer(
     session, later, store
 ):
-    case = cases.birds_nest_case(session, later, store, "t3", buyers=5)
+    case = stories.birds_nest_case(session, later, store, "t3", buyers=5)
     r = case.refs
     found, _chain = liability.facts(session, case.order_id, Finding.COUNTERFEIT)
     assert found.prevailing is not None
@@ -144,7 +145,7 @@ def test_birds_nest_independent_report_prevails_and_the_recall_reaches_every_buy
 
 def test_a_counterfeit_through_an_unauthorized_supplier(session, later, store):
     """The chain breaks at a grey-market supplier: it answers, the seller jointly."""
-    case = cases.phone_case(session, later, store, "t4")
+    case = stories.phone_case(session, later, store, "t4")
     r = case.refs
     grey = "supplier:grey-t4"
     samples.verified(session, later, grey)
@@ -191,7 +192,7 @@ def test_a_counterfeit_through_an_unauthorized_supplier(session, later, store):
 
 
 def test_chain_breaks_at_the_supplier_without_authorization(session, later, store):
-    case = cases.phone_case(session, later, store, "t5")
+    case = stories.phone_case(session, later, store, "t5")
     r = case.refs
     grey = "supplier:grey-t5"
     samples.verified(session, later, grey)
@@ -205,7 +206,7 @@ def test_chain_breaks_at_the_supplier_without_authorization(session, later, stor
         quantity=100,
         registered_by=r["maker"],
     )
-    b = cases._Builder(session, later, store, "t5g")
+    b = stories._Builder(session, later, store, "t5g")
     t = later.now() - timedelta(days=9)
     b.event("ObjectEvent", "commissioning", t, batch.epc_class, action="ADD", dest=r["maker"])
     b.event(
@@ -253,7 +254,7 @@ def test_chain_breaks_at_the_supplier_without_authorization(session, later, stor
 
 
 def test_manufacturing_defect_merchant_pays_and_recovers(session, later, store):
-    case = cases.phone_case(session, later, store, "t6")
+    case = stories.phone_case(session, later, store, "t6")
     r = case.refs
     report = DocumentMeta(
         DocType.INSPECTION_REPORT,
@@ -283,7 +284,7 @@ def test_manufacturing_defect_merchant_pays_and_recovers(session, later, store):
 
 
 def test_unidentifiable_seller_the_platform_pays_first(session, later, store):
-    case = cases.phone_case(session, later, store, "t7")
+    case = stories.phone_case(session, later, store, "t7")
     shop = case.refs["shop"]
     parties.decide(
         session,
@@ -305,7 +306,7 @@ def test_unidentifiable_seller_the_platform_pays_first(session, later, store):
 
 
 def test_bad_input_changes_nothing(session, later, store):
-    case = cases.phone_case(session, later, store, "t8")
+    case = stories.phone_case(session, later, store, "t8")
     with pytest.raises(ValidationFailed) as err:
         liability.assess(session, later, case.order_id, "fake", assessed_by="r")
     assert err.value.field == "finding"
@@ -354,7 +355,7 @@ def test_bad_input_changes_nothing(session, later, store):
 
 
 def test_erroneous_events_are_not_relied_on(session, later, store):
-    case = cases.phone_case(session, later, store, "t9")
+    case = stories.phone_case(session, later, store, "t9")
     line = chains.line_of(session, case.order_id)
     exported = pe.export_document(session, later, epc=line.batch.epc_class)
     shipping = next(e for e in exported["epcisBody"]["eventList"] if e.get("bizStep") == "shipping")

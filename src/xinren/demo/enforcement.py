@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
+from xinren.demo import stories
 from xinren.errors import Conflict
-from xinren.liability import cases
 from xinren.money import Money
 from xinren.parties import deposits
 from xinren.parties import service as parties
@@ -31,7 +31,7 @@ def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
     console.rule("[bold]Enforcement with due process (依规处罚)")
 
     with unit_of_work(factory) as s:
-        fake = cases.birds_nest_case(s, clock, store, f"{tag}f", buyers=1)
+        fake = stories.birds_nest_case(s, clock, store, f"{tag}f", buyers=1)
     shop, report = fake.refs["shop"], f"document:{fake.docs['independent_report']}"
     console.print(
         f"[bold]Repeated counterfeiting[/bold]: {shop}, rule CF-1 (12 serious points each), "
@@ -70,7 +70,7 @@ def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
     )
 
     with unit_of_work(factory) as s:
-        honest = cases.phone_case(s, clock, store, f"{tag}h")
+        honest = stories.phone_case(s, clock, store, f"{tag}h")
     shop = honest.refs["shop"]
     console.print(
         f"\n[bold]The honest shop[/bold] {shop}: malicious orders, then reports; a reviewer "

@@ -17,10 +17,9 @@ from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
+from xinren.demo import samples, stories
 from xinren.detect import service as detect
 from xinren.events.tables import outbox
-from xinren.liability import cases
-from xinren.parties import samples
 from xinren.provenance.store import FileStore
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind, Source
@@ -33,7 +32,7 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
     rng = np.random.default_rng(7)
     console.rule("[bold]Detection: honest ratings and the counterfeit gate")
     with unit_of_work(factory) as s:
-        phone = cases.phone_case(s, clock, FileStore(), f"{tag}d")  # the brands the gate protects
+        phone = stories.phone_case(s, clock, FileStore(), f"{tag}d")  # the brands the gate protects
         owner, maker, shop = (
             f"brand_owner:longjing-{tag}",
             f"manufacturer:tea-farm-{tag}",

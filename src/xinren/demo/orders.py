@@ -11,10 +11,11 @@ from sqlalchemy import Engine
 
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
+from xinren.demo import samples
 from xinren.money import Money
 from xinren.orders import service as orders
 from xinren.orders.model import Action, RefundKind
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.timers import service as timers
 
 

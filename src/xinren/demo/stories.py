@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result, Scope
 from xinren.clock import Clock
+from xinren.demo import samples
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.parties import deposits, samples
+from xinren.parties import deposits
 from xinren.provenance import documents, epcis
 from xinren.provenance import events as provenance_events
 from xinren.provenance.model import DocType, DocumentMeta, document_uri, party_uri

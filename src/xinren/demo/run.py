@@ -148,24 +148,24 @@ def run_demo(engine: Engine, console: Console) -> None:
     )
     _balances(console, engine, codes, "balances after settlement")
 
-    from xinren.cli.demo_orders import run_orders
+    from xinren.demo.orders import run_orders
 
     run_orders(engine, console, clock)
 
-    from xinren.cli.demo_accountability import run_accountability
+    from xinren.demo.accountability import run_accountability
 
     run_accountability(engine, console, clock)
 
-    from xinren.cli.demo_enforcement import run_enforcement
+    from xinren.demo.enforcement import run_enforcement
 
     run_enforcement(engine, console, clock)
 
-    from xinren.cli.demo_remedies import run_remedies
+    from xinren.demo.remedies import run_remedies
 
     run_remedies(engine, console, clock)
 
     from xinren import reconciliation
-    from xinren.cli.demo_detect import run_detect
+    from xinren.demo.detect import run_detect
 
     run_detect(engine, console, clock)
 
