@@ -274,11 +274,13 @@ def ledger_seal() -> None:
 @friendly_errors
 def demo() -> None:
     """Walk one guaranteed transaction through the ledger, then verify the ledger."""
+    from xinren.cli.report import demo_report
     from xinren.demo.run import run_demo
 
     with opened() as engine:
         started = time.perf_counter()
-        run_demo(engine, console)
+        clock, began = run_demo(engine, console)
+        demo_report(engine, console, clock, began)
         console.print(f"[dim]demo finished in {time.perf_counter() - started:.1f} s[/dim]")
 
 

@@ -5,13 +5,13 @@ Each run uses a new order number, so the demo can run again on the same database
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from xinren.clock import FakeClock, SystemClock
+from xinren.clock import Clock, FakeClock, SystemClock
 from xinren.db import session_factory, unit_of_work
 from xinren.ledger import journal, model, service
 from xinren.ledger.model import Meta
@@ -40,7 +40,8 @@ def _balances(console: Console, engine: Engine, codes: list[str], title: str) ->
     console.print(table)
 
 
-def run_demo(engine: Engine, console: Console) -> None:
+def run_demo(engine: Engine, console: Console) -> tuple[Clock, datetime]:
+    """Run the demo day; return its clock and first moment, for the report the CLI writes after."""
     factory = session_factory(engine)
     clock = FakeClock(SystemClock().now())
     began = clock.now()
@@ -186,6 +187,4 @@ def run_demo(engine: Engine, console: Console) -> None:
         "agree with their owners' records."
     )
 
-    from xinren.cli.report import demo_report
-
-    demo_report(engine, console, clock, began)
+    return clock, began
