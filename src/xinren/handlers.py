@@ -1,9 +1,23 @@
-"""Import every module that registers timer handlers, so a runner knows them all."""
+"""The one list of modules that register timer handlers (`@timers.handler(kind)`), so a runner
+(`xinren tick`, the loop in `xinren serve`, the simulator) knows them all. A test reads the source
+for every timer kind that is scheduled and every module that registers a handler, and holds both
+to this list: a new kind without a handler, or a handler module missing here, fails it."""
+
+from __future__ import annotations
+
+import importlib
+
+HANDLER_MODULES: tuple[str, ...] = (
+    "xinren.cases.service",
+    "xinren.detect.service",
+    "xinren.ledger.service",
+    "xinren.orders.service",
+    "xinren.remedies.service",
+    "xinren.rules.service",
+)
 
 
 def load() -> None:
-    from xinren.detect import service as detect  # noqa: F401
-    from xinren.ledger import service  # noqa: F401
-    from xinren.orders import service as orders  # noqa: F401
-    from xinren.remedies import service as remedies  # noqa: F401
-    from xinren.rules import service as rules  # noqa: F401
+    """Import every module of `HANDLER_MODULES`, which registers their handlers."""
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
