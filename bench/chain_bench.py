@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work, upgrade
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.provenance import chain as chains
-from xinren.provenance import events as provenance_events
-from xinren.provenance.store import FileStore
+from xinren.provenance import custody as provenance_events
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

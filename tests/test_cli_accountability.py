@@ -22,10 +22,10 @@ from click.testing import Result
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.money import Money
 from xinren.provenance import epcis
 from xinren.provenance.model import party_uri
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 
 ROOT = Path(__file__).resolve().parents[1]

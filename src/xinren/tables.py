@@ -4,6 +4,7 @@ from xinren.access import tables as access_tables
 from xinren.cases import tables as case_tables
 from xinren.catalog import tables as catalog_tables
 from xinren.detect import tables as detect_tables
+from xinren.documents import tables as document_tables
 from xinren.events import tables as event_tables
 from xinren.ledger import tables as ledger_tables
 from xinren.orders import tables as order_tables
@@ -18,6 +19,7 @@ __all__ = [
     "case_tables",
     "catalog_tables",
     "detect_tables",
+    "document_tables",
     "event_tables",
     "ledger_tables",
     "order_tables",

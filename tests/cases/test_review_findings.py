@@ -10,6 +10,7 @@ from tests.cases.test_stories import balanced, completed_order
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, ValidationFailed
 from xinren.events import service as events
 from xinren.liability.model import Finding
@@ -18,7 +19,6 @@ from xinren.orders.model import Action
 from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
-from xinren.provenance.store import FileStore
 from xinren.recalls import model as recall_model
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies

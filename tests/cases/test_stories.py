@@ -10,6 +10,7 @@ import pytest
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, ValidationFailed
 from xinren.events import service as events
 from xinren.ledger import journal
@@ -19,7 +20,6 @@ from xinren.orders.model import Action
 from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.timers import service as timers

@@ -10,13 +10,13 @@ from xinren.catalog import model
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result, Scope
 from xinren.demo import samples
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore
 from xinren.errors import AlreadyExists, Conflict, NotFound, TraderNotVerified, ValidationFailed
 from xinren.orders import service as orders
 from xinren.parties import deposits
 from xinren.parties import service as parties
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
-from xinren.provenance.store import FileStore
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from xinren.access import service as access
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
-from xinren.provenance.store import FileStore
+from xinren.documents.store import FileStore
 
 GREY = "merchant:grey"
 

@@ -18,11 +18,11 @@ from xinren.clock import FakeClock
 from xinren.demo import samples, stories
 from xinren.detect import abuse, buyers
 from xinren.detect import service as detect
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
 from xinren.parties import deposits
-from xinren.provenance.store import FileStore
 from xinren.rules import notices
 from xinren.rules import service as rules
 from xinren.rules.model import Source

@@ -17,8 +17,8 @@ from xinren.demo import stories
 from xinren.detect import gate, pdq
 from xinren.detect import service as detect
 from xinren.detect.ratings import honest
+from xinren.documents.store import FileStore
 from xinren.events import service as events
-from xinren.provenance.store import FileStore
 
 BRAND = gate.BrandFacts(1, "Huamei", True, ("huamei", "华美"), 199_900, (), False)
 

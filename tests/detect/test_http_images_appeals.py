@@ -18,7 +18,7 @@ from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
-from xinren.provenance.store import FileStore
+from xinren.documents.store import FileStore
 from xinren.timers import service as timers
 
 

@@ -28,9 +28,9 @@ from xinren.db import make_engine
 from xinren.demo import samples, stories
 from xinren.detect import buyers
 from xinren.detect import service as detect
+from xinren.documents.store import FileStore
 from xinren.errors import ConcurrentRequest
 from xinren.parties import deposits
-from xinren.provenance.store import FileStore
 from xinren.timers import service as timers
 
 

@@ -26,8 +26,8 @@ from xinren.db import make_engine
 from xinren.demo import stories
 from xinren.detect import service as detect
 from xinren.detect.tables import honest_ratings
+from xinren.documents.store import FileStore
 from xinren.events.tables import outbox
-from xinren.provenance.store import FileStore
 from xinren.schema import metadata
 from xinren.timers import service as timers
 from xinren.timers.tables import timers as timer_rows

@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore, TamperedDocument
 from xinren.errors import AlreadyExists, NotFound, ValidationFailed
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
-from xinren.provenance.store import FileStore, TamperedDocument
 
 REPORT = DocumentMeta(
     DocType.INSPECTION_REPORT,

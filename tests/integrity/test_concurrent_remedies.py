@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integrity.world import MERCHANT, finish, market, race, settled_order
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.errors import ValidationFailed
 from xinren.ledger import journal
 from xinren.orders import service as orders
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.unit_of_work import run

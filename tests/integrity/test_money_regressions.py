@@ -8,10 +8,10 @@ import pytest
 
 from xinren.cases import service as cases
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.errors import ValidationFailed
 from xinren.orders import service as orders
 from xinren.orders.model import Action, Status
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 

@@ -64,6 +64,7 @@ from xinren.cases import service as cases
 from xinren.cases.tables import cases as case_rows
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
+from xinren.documents.store import FileStore
 from xinren.errors import InternalError, XinrenError
 from xinren.ledger import journal
 from xinren.ledger import service as ledger
@@ -77,7 +78,6 @@ from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.deposits import psp
 from xinren.parties.model import Status as PartyStatus
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.remedies.tables import remedies as remedy_rows

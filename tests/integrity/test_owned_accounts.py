@@ -13,12 +13,12 @@ from sqlalchemy import select, text
 from tests.integrity.world import MERCHANT, caller, market, settled_order
 from xinren import reconciliation
 from xinren.access import service as access
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.orders.model import Action
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
-from xinren.provenance.store import FileStore
 from xinren.remedies import service as remedies
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind

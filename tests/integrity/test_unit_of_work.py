@@ -183,9 +183,9 @@ def test_remedies_and_sanctions_on_one_merchant_never_surface_a_deadlock(db, clo
     """Refunds from the merchant's balance and deposit, recovery into the fund, a penalty
     from the deposit and a freeze of the balance, all at once on one merchant: each use case
     makes several ledger moves, and none of them reaches the caller as a database error."""
-    from xinren.provenance import documents
-    from xinren.provenance.model import DocType, DocumentMeta
-    from xinren.provenance.store import FileStore
+    from xinren.documents import service as documents
+    from xinren.documents.model import DocType, DocumentMeta
+    from xinren.documents.store import FileStore
 
     store = FileStore(tmp_path / "documents")
 

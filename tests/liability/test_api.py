@@ -15,7 +15,7 @@ from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
 from xinren.demo import stories
-from xinren.provenance.store import FileStore
+from xinren.documents.store import FileStore
 
 
 @pytest.fixture

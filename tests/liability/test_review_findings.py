@@ -15,6 +15,9 @@ from xinren.catalog import service as catalog
 from xinren.catalog.model import Result
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta, Grant
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, ValidationFailed
 from xinren.liability import model
 from xinren.liability import service as liability
@@ -22,17 +25,7 @@ from xinren.liability.model import Finding
 from xinren.orders import service as orders
 from xinren.parties import deposits
 from xinren.provenance import chain as chains
-from xinren.provenance import documents
-from xinren.provenance.model import (
-    ChainFacts,
-    DocType,
-    DocumentMeta,
-    GapKind,
-    Grant,
-    LabReport,
-    trace,
-)
-from xinren.provenance.store import FileStore
+from xinren.provenance.model import ChainFacts, GapKind, LabReport, trace
 
 
 @pytest.fixture

@@ -9,6 +9,9 @@ import pytest
 from xinren.catalog import service as catalog
 from xinren.catalog.model import Result
 from xinren.demo import samples, stories
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.liability import model
@@ -19,10 +22,8 @@ from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.provenance import chain as chains
-from xinren.provenance import documents
-from xinren.provenance import events as pe
-from xinren.provenance.model import DocType, DocumentMeta, GapKind
-from xinren.provenance.store import FileStore
+from xinren.provenance import custody as pe
+from xinren.provenance.model import GapKind
 from xinren.recalls import service as recalls
 
 

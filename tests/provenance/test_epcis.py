@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from xinren.documents.model import document_uri
 from xinren.errors import ConcurrentRequest, Conflict, NotFound, ValidationFailed
-from xinren.provenance import epcis, events
-from xinren.provenance.model import CustodyEvent, PartyLink, document_uri, party_uri
+from xinren.provenance import custody, epcis
+from xinren.provenance.model import CustodyEvent, PartyLink, party_uri
 from xinren.provenance.tables import (
     provenance_error_declarations,
     provenance_event_epcs,
@@ -58,12 +59,12 @@ def test_all_examples_are_copied():
 def test_example_round_trips(session, clock, name):
     doc = load(name)
     sent = event_list(doc)
-    result = events.import_document(session, clock, doc, recorded_by=WHO)
+    result = custody.import_document(session, clock, doc, recorded_by=WHO)
     assert result.created == len(sent) and result.replayed == 0
     assert result.declared == sum("errorDeclaration" in e for e in sent)
     assert result.event_ids == tuple(e["eventID"] for e in sent)
 
-    out = events.export_document(session, clock)
+    out = custody.export_document(session, clock)
     epcis.validate(out)
     assert out["type"] == "EPCISDocument" and out["schemaVersion"] == "2.0"
     assert out["@context"] == [epcis.CONTEXT]
@@ -71,27 +72,27 @@ def test_example_round_trips(session, clock, name):
     assert sorted(exported, key=lambda e: e["eventID"]) == sorted(sent, key=lambda e: e["eventID"])
     assert [utc_time(e) for e in exported] == sorted(utc_time(e) for e in sent)
     for e in sent:
-        assert events.get_event(session, e["eventID"]) == e
+        assert custody.get_event(session, e["eventID"]) == e
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_import_is_idempotent(session, clock, name):
     doc = load(name)
-    events.import_document(session, clock, doc, recorded_by=WHO)
+    custody.import_document(session, clock, doc, recorded_by=WHO)
     before = counts(session)
-    again = events.import_document(session, clock, load(name), recorded_by=WHO)
+    again = custody.import_document(session, clock, load(name), recorded_by=WHO)
     assert (again.created, again.replayed, again.declared) == (0, len(event_list(doc)), 0)
     assert counts(session) == before
 
 
 def test_two_gs1_examples_reuse_an_event_id_with_different_bodies(session, clock):
     # GS1's error-declaration example and its all-fields ObjectEvent share urn:uuid:374d95fc-...
-    events.import_document(
+    custody.import_document(
         session, clock, load("ErrorDeclarationAndCorrectiveEvent.jsonld"), recorded_by=WHO
     )
     before = counts(session)
     with pytest.raises(Conflict, match="urn:uuid:374d95fc-9457-4a51-bd6a-0bba133845a8"):
-        events.import_document(
+        custody.import_document(
             session, clock, load("object_event_all_possible_fields.jsonld"), recorded_by=WHO
         )
     assert counts(session) == before
@@ -99,7 +100,7 @@ def test_two_gs1_examples_reuse_an_event_id_with_different_bodies(session, clock
 
 def test_changed_body_under_a_known_event_id_is_refused_and_nothing_is_written(session, clock):
     first = load("Example_9.6.2-ObjectEvent.jsonld")
-    events.import_document(session, clock, first, recorded_by=WHO)
+    custody.import_document(session, clock, first, recorded_by=WHO)
     before = counts(session)
     changed = copy.deepcopy(event_list(first)[0])
     changed["quantityList"][0]["quantity"] = 250
@@ -109,45 +110,45 @@ def test_changed_body_under_a_known_event_id_is_refused_and_nothing_is_written(s
         created=CREATED,
     )
     with pytest.raises(Conflict) as caught:
-        events.import_document(session, clock, doc, recorded_by=WHO)
+        custody.import_document(session, clock, doc, recorded_by=WHO)
     assert changed["eventID"] in caught.value.detail
     assert caught.value.status == 409 and caught.value.field == "epcisBody.eventList[1].eventID"
     assert counts(session) == before
-    assert events.get_event(session, changed["eventID"]) == event_list(first)[0]
+    assert custody.get_event(session, changed["eventID"]) == event_list(first)[0]
 
 
 def test_a_concurrent_import_of_the_same_event_leaves_nothing_behind(session, clock, monkeypatch):
     first = load("Example_9.6.2-ObjectEvent.jsonld")
-    events.import_document(session, clock, first, recorded_by=WHO)
+    custody.import_document(session, clock, first, recorded_by=WHO)
     before = counts(session)
     # as if another import committed the event between our check and our write
-    monkeypatch.setattr(events, "_stored", lambda session, ids: {})
+    monkeypatch.setattr(custody, "_stored", lambda session, ids: {})
     doc = epcis.document(
         [event_list(load("Example_9.6.3-AggregationEvent.jsonld"))[0], event_list(first)[0]],
         document_id="urn:uuid:1",
         created=CREATED,
     )
     with pytest.raises(ConcurrentRequest):
-        events.import_document(session, clock, doc, recorded_by=WHO)
+        custody.import_document(session, clock, doc, recorded_by=WHO)
     assert counts(session) == before
 
 
 def test_recorded_by_is_required(session, clock):
     with pytest.raises(ValidationFailed) as caught:
-        events.import_document(session, clock, load(EXAMPLE_NAMES[0]), recorded_by="")
+        custody.import_document(session, clock, load(EXAMPLE_NAMES[0]), recorded_by="")
     assert caught.value.field == "recorded_by"
 
 
 def test_same_event_twice_in_one_document(session, clock):
     event = event_list(load("Example_9.6.2-ObjectEvent.jsonld"))[0]
     doc = epcis.document([event, event], document_id="urn:uuid:1", created=CREATED)
-    result = events.import_document(session, clock, doc, recorded_by=WHO)
+    result = custody.import_document(session, clock, doc, recorded_by=WHO)
     assert (result.created, result.replayed) == (1, 1)
     other = copy.deepcopy(event)
     other["disposition"] = "damaged"
     doc = epcis.document([other, event], document_id="urn:uuid:2", created=CREATED)
     with pytest.raises(Conflict):
-        events.import_document(session, clock, doc, recorded_by=WHO)
+        custody.import_document(session, clock, doc, recorded_by=WHO)
 
 
 def test_error_declaration_arriving_later(session, clock):
@@ -155,12 +156,12 @@ def test_error_declaration_arriving_later(session, clock):
     declared = event_list(doc)[0]
     plain = {k: v for k, v in declared.items() if k != "errorDeclaration"}
     first = epcis.document([plain], document_id="urn:uuid:1", created=CREATED)
-    events.import_document(session, clock, first, recorded_by=WHO)
-    assert events.get_event(session, plain["eventID"]) == plain
-    result = events.import_document(session, clock, doc, recorded_by=WHO)
+    custody.import_document(session, clock, first, recorded_by=WHO)
+    assert custody.get_event(session, plain["eventID"]) == plain
+    result = custody.import_document(session, clock, doc, recorded_by=WHO)
     assert (result.created, result.replayed, result.declared) == (1, 1, 1)
-    assert events.get_event(session, plain["eventID"]) == declared
-    found = events.events_for(session, ["urn:epc:id:sgtin:4012345.011111.987"])
+    assert custody.get_event(session, plain["eventID"]) == declared
+    found = custody.events_for(session, ["urn:epc:id:sgtin:4012345.011111.987"])
     assert [(e.event_id, e.erroneous) for e in found] == [
         (declared["eventID"], True),
         (event_list(doc)[1]["eventID"], False),
@@ -169,12 +170,12 @@ def test_error_declaration_arriving_later(session, clock):
 
 def test_a_second_different_declaration_is_refused(session, clock):
     doc = load("ErrorDeclarationAndCorrectiveEvent.jsonld")
-    events.import_document(session, clock, doc, recorded_by=WHO)
+    custody.import_document(session, clock, doc, recorded_by=WHO)
     before = counts(session)
     other = copy.deepcopy(doc)
     event_list(other)[0]["errorDeclaration"]["reason"] = "did_not_occur"
     with pytest.raises(Conflict, match="different error declaration") as caught:
-        events.import_document(session, clock, other, recorded_by=WHO)
+        custody.import_document(session, clock, other, recorded_by=WHO)
     assert caught.value.field == "epcisBody.eventList[0].errorDeclaration"
     assert counts(session) == before
 
@@ -227,7 +228,7 @@ def test_invalid_documents_name_the_path_and_write_nothing(session, clock, mutat
         epcis.validate(doc)
     assert caught.value.field == field and caught.value.detail.startswith(field + ":")
     with pytest.raises(ValidationFailed):
-        events.import_document(session, clock, doc, recorded_by=WHO)
+        custody.import_document(session, clock, doc, recorded_by=WHO)
     assert counts(session) == (0, 0, 0)
 
 
@@ -240,7 +241,7 @@ def test_missing_event_id_says_why_we_need_it():
 def test_overlong_values_are_refused_before_the_database_sees_them(session, clock):
     doc = _set("eventID", "urn:uuid:" + "x" * 300)(load("Example_9.6.1-ObjectEvent.jsonld"))
     with pytest.raises(ValidationFailed) as caught:
-        events.import_document(session, clock, doc, recorded_by=WHO)
+        custody.import_document(session, clock, doc, recorded_by=WHO)
     assert caught.value.field == "epcisBody.eventList[0].eventID"
     assert counts(session) == (0, 0, 0)
 
@@ -255,13 +256,13 @@ def test_events_for_finds_by_lgtin_class_and_by_epc(session, clock):
         "Example_9.6.3-AggregationEvent.jsonld",
         "Example_9.6.4-TransformationEvent.jsonld",
     ):
-        events.import_document(session, clock, load(name), recorded_by=WHO)
+        custody.import_document(session, clock, load(name), recorded_by=WHO)
     lgtin = "urn:epc:class:lgtin:4012345.012345.998877"  # quantityList (9.6.2), childQuantityList
-    by_class = events.events_for(session, [lgtin])
+    by_class = custody.events_for(session, [lgtin])
     assert [e.event_type for e in by_class] == ["ObjectEvent", "AggregationEvent"]
     assert [[r for r, x in e.epcs if x == lgtin] for e in by_class] == [["object"], ["child"]]
     sgtin = "urn:epc:id:sgtin:0614141.107346.2018"
-    found = events.events_for(session, [sgtin, sgtin])
+    found = custody.events_for(session, [sgtin, sgtin])
     assert [(e.biz_step, e.event_type) for e in found] == [
         ("shipping", "ObjectEvent"),
         ("receiving", "ObjectEvent"),
@@ -269,17 +270,17 @@ def test_events_for_finds_by_lgtin_class_and_by_epc(session, clock):
     ]
     assert [e.event_time for e in found] == sorted(e.event_time for e in found)
     assert all(e.event_time.tzinfo is UTC for e in found)
-    assert events.events_for(session, []) == []
-    assert events.events_for(session, ["urn:epc:id:sgtin:0.0.0"]) == []
+    assert custody.events_for(session, []) == []
+    assert custody.events_for(session, ["urn:epc:id:sgtin:0.0.0"]) == []
 
-    exported = events.export_document(session, clock, epc=lgtin)
+    exported = custody.export_document(session, clock, epc=lgtin)
     assert [e["type"] for e in event_list(exported)] == ["ObjectEvent", "AggregationEvent"]
 
 
 def test_erroneous_events_are_flagged(session, clock):
     doc = load("ErrorDeclarationAndCorrectiveEvent.jsonld")
-    events.import_document(session, clock, doc, recorded_by=WHO)
-    found = events.events_for(session, ["urn:epc:class:lgtin:4012345.022222.87545GHGH"])
+    custody.import_document(session, clock, doc, recorded_by=WHO)
+    found = custody.events_for(session, ["urn:epc:class:lgtin:4012345.022222.87545GHGH"])
     assert [(e.event_id, e.erroneous) for e in found] == [
         ("urn:uuid:374d95fc-9457-4a51-bd6a-0bba133845a8", True),
         ("urn:uuid:404d95fc-9457-4a51-bd6a-0bba133845a8", False),
@@ -292,7 +293,7 @@ def test_erroneous_events_are_flagged(session, clock):
 
 def test_get_event_of_an_unknown_id(session):
     with pytest.raises(NotFound):
-        events.get_event(session, "urn:uuid:nothing")
+        custody.get_event(session, "urn:uuid:nothing")
 
 
 # --- normalisation ---
@@ -424,10 +425,10 @@ def test_a_document_we_build_for_a_xinren_batch(session, clock):
     doc = epcis.document(sent, document_id="urn:uuid:batch-1-export", created=CREATED)
     epcis.validate(doc)
     assert doc["creationDate"] == "2026-01-01T00:00:00+00:00"
-    result = events.import_document(session, clock, doc, recorded_by="manufacturer:m1")
+    result = custody.import_document(session, clock, doc, recorded_by="manufacturer:m1")
     assert (result.created, result.declared) == (5, 0)
 
-    found = events.events_for(session, [BATCH])
+    found = custody.events_for(session, [BATCH])
     ids = [e["eventID"] for e in sent]
     assert [e.event_id for e in found] == ids
     commissioning, shipping, transaction, packing, transformation = found
@@ -456,10 +457,10 @@ def test_a_document_we_build_for_a_xinren_batch(session, clock):
     assert transformation.epcs == (("input", BATCH), ("output", REPACKED))
     assert transformation.action is None
     assert not any(e.erroneous for e in found)
-    assert [e.event_id for e in events.events_for(session, [REPACKED])] == [ids[4]]
-    assert [e.event_id for e in events.events_for(session, [CASE])] == [ids[3]]
+    assert [e.event_id for e in custody.events_for(session, [REPACKED])] == [ids[4]]
+    assert [e.event_id for e in custody.events_for(session, [CASE])] == [ids[3]]
 
-    exported = events.export_document(session, clock, epc=BATCH)
+    exported = custody.export_document(session, clock, epc=BATCH)
     assert event_list(exported) == sent
 
 
@@ -498,12 +499,12 @@ def test_any_subset_in_any_order_round_trips(session, clock, picked):
     epcis.validate(doc)
     savepoint = session.begin_nested()
     try:
-        result = events.import_document(session, clock, doc, recorded_by=WHO)
+        result = custody.import_document(session, clock, doc, recorded_by=WHO)
         assert result.created == len(chosen)
-        exported = event_list(events.export_document(session, clock))
+        exported = event_list(custody.export_document(session, clock))
         # event time order; events at the same instant keep the order they were sent in
         assert exported == sorted(chosen, key=utc_time)
-        again = events.import_document(session, clock, doc, recorded_by=WHO)
+        again = custody.import_document(session, clock, doc, recorded_by=WHO)
         assert (again.created, again.replayed) == (0, len(chosen))
     finally:
         savepoint.rollback()

@@ -36,14 +36,14 @@ from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
 from xinren.detect import service as detect
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore
 from xinren.ledger import service as ledger
 from xinren.orders.service import OrderView
 from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.rules import notices

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
+from xinren.documents.store import FileStore
 from xinren.events.tables import outbox
-from xinren.provenance.store import FileStore
 from xinren.report import figures
 from xinren.report.model import label, show
 

@@ -22,7 +22,7 @@ import uvicorn
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
-from xinren.provenance.store import FileStore
+from xinren.documents.store import FileStore
 from xinren.report.model import label
 
 from . import history, pagecheck

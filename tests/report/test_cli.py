@@ -14,9 +14,9 @@ import pytest
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.demo import samples
+from xinren.documents.store import FileStore
 from xinren.orders import service as orders
 from xinren.parties import deposits
-from xinren.provenance.store import FileStore
 from xinren.report import figures
 from xinren.report.model import Period, flatten
 from xinren.rules import service as rules

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from xinren.clock import FakeClock
-from xinren.provenance.store import FileStore
+from xinren.documents.store import FileStore
 from xinren.report import figures
 from xinren.report.export import statements_for
 from xinren.report.model import Period, flatten

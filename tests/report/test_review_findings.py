@@ -15,9 +15,9 @@ from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.orders import service as orders
 from xinren.orders.tables import orders as order_rows
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.report import export, figures

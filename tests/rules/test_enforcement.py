@@ -10,15 +10,15 @@ import pytest
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import stories
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, Forbidden, NotFound, TraderNotVerified, ValidationFailed
 from xinren.events import service as events
 from xinren.ledger import service as ledger
 from xinren.orders import service as orders
 from xinren.parties import deposits
 from xinren.parties import service as parties
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
-from xinren.provenance.store import FileStore
 from xinren.rules import rulebooks
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind

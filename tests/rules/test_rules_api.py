@@ -12,8 +12,8 @@ from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.clock import FakeClock
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.parties import deposits
-from xinren.provenance.store import FileStore
 
 
 @pytest.fixture

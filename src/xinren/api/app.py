@@ -17,8 +17,8 @@ from xinren.api.inputs import check_request
 from xinren.api.work import UnitOfWork
 from xinren.clock import Clock, SystemClock
 from xinren.db import make_engine, session_factory
+from xinren.documents.store import FileStore
 from xinren.errors import PROBLEM_BASE, RequestTooLarge
-from xinren.provenance.store import FileStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"

@@ -17,9 +17,9 @@ from xinren.access import service as access
 from xinren.access.service import Principal
 from xinren.api.work import work_of
 from xinren.clock import Clock
+from xinren.documents.store import FileStore
 from xinren.errors import Forbidden, ValidationFailed
 from xinren.ids import SCOPE_SEP, check_idempotency_key, scoped
-from xinren.provenance.store import FileStore
 
 
 def get_session(request: Request) -> Session:

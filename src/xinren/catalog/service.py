@@ -28,13 +28,13 @@ from xinren.catalog.tables import (
     products,
 )
 from xinren.clock import Clock
+from xinren.documents import service as documents
+from xinren.documents.model import LAB_REPORTS, DocType, Grant
 from xinren.errors import AlreadyExists, Conflict, NotFound, OutOfStock, ValidationFailed
 from xinren.events import service as events
 from xinren.money import check_amount, check_currency
 from xinren.parties import service as parties
 from xinren.parties.model import check_ref, kind_of
-from xinren.provenance import documents
-from xinren.provenance.model import LAB_REPORTS, DocType, Grant
 
 
 @dataclass(frozen=True, slots=True)

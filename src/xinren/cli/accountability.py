@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from xinren.cli.common import console, err_console, friendly_errors, opened
 from xinren.clock import Clock, SystemClock
 from xinren.db import session_factory, unit_of_work
+from xinren.documents.model import SHA256, DocType, DocumentMeta
 from xinren.errors import Conflict, ValidationFailed, XinrenError
 from xinren.ids import payload_hash
 from xinren.liability.model import Finding
 from xinren.parties.model import KINDS, Status, TraderInfo
-from xinren.provenance.model import SHA256, DocType, DocumentMeta
 
 app = typer.Typer()
 parties_app = typer.Typer(help="Traders: register, verify, show.", no_args_is_help=True)
@@ -323,8 +323,8 @@ def documents_add(
     media_type: Annotated[str | None, typer.Option(help="default: from the file name")] = None,
 ) -> None:
     """Store an evidence file; prints its sha256, by which other records cite it."""
-    from xinren.provenance import documents
-    from xinren.provenance.store import FileStore
+    from xinren.documents import service as documents
+    from xinren.documents.store import FileStore
 
     meta = DocumentMeta(
         doc_type,
@@ -377,7 +377,7 @@ class _Importer:
     """One catalog file going in; remembers each entry's `key` so later entries can name it."""
 
     def __init__(self, session: Session, clock: Clock, base: Path) -> None:
-        from xinren.provenance.store import FileStore
+        from xinren.documents.store import FileStore
 
         self.session, self.clock, self.base, self.store = session, clock, base, FileStore()
         self.keys: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
@@ -448,7 +448,7 @@ class _Importer:
         return party.ref, f"{party.display_name} ({party.status.value})"
 
     def _document(self, body: dict[str, Any], where: str) -> tuple[str, str]:
-        from xinren.provenance import documents
+        from xinren.documents import service as documents
 
         file, text = body.pop("file", None), body.pop("text", None)
         if (file is None) == (text is None) or not isinstance(file or text, str):
@@ -589,7 +589,7 @@ def epcis_import(
 ) -> None:
     """Record the events of an EPCIS 2.0 JSON-LD document, all or nothing; sending the same
     document again is a replay and changes nothing."""
-    from xinren.provenance import events
+    from xinren.provenance import custody
 
     parts = _parts(_read(file))
     created = replayed = declared = 0
@@ -599,7 +599,7 @@ def epcis_import(
             parts, "importing events", console=err_console, disable=len(parts) == 1
         ):
             with _offset(first):
-                result = events.import_document(session, clock, part, recorded_by=by)
+                result = custody.import_document(session, clock, part, recorded_by=by)
             created += result.created
             replayed += result.replayed
             declared += result.declared
@@ -613,10 +613,10 @@ def epcis_export(
     out: Annotated[Path | None, typer.Option(dir_okay=False, help="default: stdout")] = None,
 ) -> None:
     """Export stored events as one EPCIS 2.0 JSON-LD document, validated before it is written."""
-    from xinren.provenance import events
+    from xinren.provenance import custody
 
     with _session() as session:
-        document = events.export_document(session, SystemClock(), epc=epc)
+        document = custody.export_document(session, SystemClock(), epc=epc)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if out is None:
         print(text)

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.liability import service as liability
 from xinren.liability.model import Assignment, Finding
 from xinren.money import Money
 from xinren.provenance.model import Chain
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 
 

@@ -19,8 +19,8 @@ from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
 from xinren.demo import samples, stories
 from xinren.detect import service as detect
+from xinren.documents.store import FileStore
 from xinren.events.tables import outbox
-from xinren.provenance.store import FileStore
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind, Source
 from xinren.timers import service as timers

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
 from xinren.demo import stories
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict
 from xinren.money import Money
 from xinren.parties import deposits
 from xinren.parties import service as parties
-from xinren.provenance.store import FileStore
 from xinren.rules import notices
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind

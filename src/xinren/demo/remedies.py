@@ -13,6 +13,7 @@ from xinren.cases import service as cases
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
 from xinren.demo import samples, stories
+from xinren.documents.store import FileStore
 from xinren.ledger import service as ledger
 from xinren.money import Money
 from xinren.orders import service as orders
@@ -20,7 +21,6 @@ from xinren.orders.model import Action
 from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import Status
-from xinren.provenance.store import FileStore
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 from xinren.timers import service as timers

@@ -17,13 +17,15 @@ from xinren.catalog import service as catalog
 from xinren.catalog.model import Result, Scope
 from xinren.clock import Clock
 from xinren.demo import samples
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta, document_uri
+from xinren.documents.store import FileStore
 from xinren.orders import service as orders
 from xinren.orders.model import Action
 from xinren.parties import deposits
-from xinren.provenance import documents, epcis
-from xinren.provenance import events as provenance_events
-from xinren.provenance.model import DocType, DocumentMeta, document_uri, party_uri
-from xinren.provenance.store import FileStore
+from xinren.provenance import custody as provenance_events
+from xinren.provenance import epcis
+from xinren.provenance.model import party_uri
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinren.clock import Clock
+from xinren.documents.model import DocType, DocumentMeta, check_digest
+from xinren.documents.store import FileStore
+from xinren.documents.tables import documents
 from xinren.errors import AlreadyExists, NotFound, RequestTooLarge
-from xinren.provenance.model import DocType, DocumentMeta, check_digest
-from xinren.provenance.store import FileStore
-from xinren.provenance.tables import documents
 
 MAX_BYTES = 512 * 1024 * 1024
 

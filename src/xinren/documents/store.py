@@ -12,8 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from xinren.documents.model import check_digest
 from xinren.errors import NotFound, XinrenError
-from xinren.provenance.model import check_digest
 
 DEFAULT_DIR = "xinren-documents"
 

@@ -8,17 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
+from xinren.documents import service as documents
 from xinren.errors import Conflict, NotFound
 from xinren.orders import service as orders
 from xinren.parties import service as parties
-from xinren.provenance import documents, events
-from xinren.provenance.model import (
-    PARTY_URI_PREFIX,
-    Chain,
-    ChainFacts,
-    LabReport,
-    trace,
-)
+from xinren.provenance import custody
+from xinren.provenance.model import PARTY_URI_PREFIX, Chain, ChainFacts, LabReport, trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +86,7 @@ def _party_refs(session: Session, uris: set[str]) -> dict[str, str]:
 
 
 def facts_for(session: Session, line: OrderLine) -> ChainFacts:
-    found = events.events_for(session, [line.batch.epc_class])
+    found = custody.events_for(session, [line.batch.epc_class])
     uris = {link.party for e in found for link in (*e.sources, *e.destinations)}
     grants = tuple(catalog.brand_authorizations_all(session, line.brand.id))
     return ChainFacts(

@@ -18,8 +18,9 @@ from typing import Any
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from xinren.documents.model import DOCUMENT_URI_PREFIX, SHA256
 from xinren.errors import ValidationFailed
-from xinren.provenance.model import DOCUMENT_URI_PREFIX, SHA256, CustodyEvent, PartyLink
+from xinren.provenance.model import CustodyEvent, PartyLink
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 SCHEMA_VERSION = "2.0"

@@ -1,81 +1,22 @@
-"""Document metadata rules, pure: what a piece of evidence must say about itself."""
+"""Custody reasoning, pure: EPCIS events as custody sees them, and the chain of custody of a
+batch from its maker to the seller, with every gap."""
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from xinren.errors import ValidationFailed
-
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class DocType(enum.StrEnum):
-    BRAND_AUTHORIZATION = "brand_authorization"
-    INSPECTION_REPORT = "inspection_report"
-    SAMPLING_REPORT = "sampling_report"
-    INVOICE = "invoice"
-    SCREENSHOT = "screenshot"
-    STREAM_RECORDING = "stream_recording"
-    BUSINESS_LICENSE = "business_license"
-    OTHER = "other"
-
-
-LAB_REPORTS = frozenset({DocType.INSPECTION_REPORT, DocType.SAMPLING_REPORT})
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentMeta:
-    doc_type: DocType
-    media_type: str
-    issuer: str  # a party reference, e.g. "lab:3" or "brand_owner:7"
-    subject: str  # what it is about, e.g. "batch:12", "listing:9", "order:1001"
-    valid_from: date | None = None
-    valid_to: date | None = None
-    accreditation: str | None = None  # e.g. the CNAS/CMA number of the issuing lab
-
-    def check(self) -> None:
-        """Raise naming the field when the metadata cannot stand as evidence."""
-        for name in ("issuer", "subject", "media_type"):
-            value = getattr(self, name)
-            if not value or len(value) > 200:
-                raise ValidationFailed(f"{name} is required (at most 200 characters)", field=name)
-        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValidationFailed("valid_to is before valid_from", field="valid_to")
-        if self.doc_type in LAB_REPORTS and not self.accreditation:
-            raise ValidationFailed(
-                "an inspection or sampling report must name the issuing lab's accreditation "
-                "(e.g. its CNAS or CMA number)",
-                field="accreditation",
-            )
-
-    def valid_on(self, day: date) -> bool:
-        if self.valid_from and day < self.valid_from:
-            return False
-        return not (self.valid_to and day > self.valid_to)
-
-
-def check_digest(value: str) -> str:
-    if not SHA256.match(value):
-        raise ValidationFailed("a document id is a lower-case sha256 hex digest", field="sha256")
-    return value
-
+from xinren.documents.model import Grant
 
 # --- provenance events (the EPCIS 2.0 shape, reduced to what custody reasoning needs) ---
 
 PARTY_URI_PREFIX = "urn:xinren:party:"
-DOCUMENT_URI_PREFIX = "urn:xinren:document:"
 
 
 def party_uri(ref: str) -> str:
     """The URI a Xinren party has in EPCIS source/destination lists, e.g. urn:xinren:party:lab:3."""
     return PARTY_URI_PREFIX + ref
-
-
-def document_uri(sha256: str) -> str:
-    return DOCUMENT_URI_PREFIX + sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,24 +63,6 @@ class GapKind(enum.StrEnum):
     MISSING_AUTHORIZATION = "missing_authorization"
     MISSING_INSPECTION = "missing_inspection"
     UNKNOWN_PARTY = "unknown_party"
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """A brand authorization as the chain sees it."""
-
-    id: int
-    grantor: str
-    grantee: str
-    scope: str
-    valid_from: date
-    valid_to: date
-    document: str
-    revoked: bool
-    brand_id: int | None = None
-
-    def valid_on(self, day: date) -> bool:
-        return not self.revoked and self.valid_from <= day <= self.valid_to
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,13 @@ from xinren import policies
 from xinren.catalog import model as catalog_model
 from xinren.catalog import service as catalog
 from xinren.clock import Clock
+from xinren.documents import service as documents
 from xinren.errors import ConcurrentRequest, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.ids import check_idempotency_key
 from xinren.liability.model import Finding
 from xinren.orders.model import Action
 from xinren.orders.tables import order_actions, orders
-from xinren.provenance import documents
 from xinren.provenance.tables import recalls, remedy_tasks
 from xinren.recalls import model
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from xinren.catalog import service as catalog
 from xinren.catalog.tables import live_claims
 from xinren.clock import Clock
+from xinren.documents import service as documents
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, NotFound, ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
@@ -28,7 +29,6 @@ from xinren.orders.tables import orders
 from xinren.parties import deposits
 from xinren.parties import service as parties
 from xinren.parties.model import check_ref
-from xinren.provenance import documents
 from xinren.rules import model, rulebooks
 from xinren.rules.model import (
     Automation,

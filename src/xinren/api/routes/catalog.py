@@ -34,10 +34,10 @@ from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import pdq
 from xinren.detect import service as detect
 from xinren.detect.gate import Verdict
+from xinren.documents import service as documents
+from xinren.documents.store import FileStore
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.ids import SCOPE_SEP, payload_hash, scoped
-from xinren.provenance import documents
-from xinren.provenance.store import FileStore
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 

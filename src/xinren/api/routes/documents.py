@@ -17,9 +17,9 @@ from xinren.api.deps import (
     StoreDep,
     is_staff,
 )
+from xinren.documents import service as documents
+from xinren.documents.model import DocType, DocumentMeta
 from xinren.errors import Forbidden, NotFound, ValidationFailed
-from xinren.provenance import documents
-from xinren.provenance.model import DocType, DocumentMeta
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 

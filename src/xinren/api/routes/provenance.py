@@ -24,7 +24,7 @@ from xinren.catalog import service as catalog
 from xinren.errors import Forbidden, NotFound, ValidationFailed
 from xinren.liability.model import Finding
 from xinren.parties import service as parties
-from xinren.provenance import events
+from xinren.provenance import custody
 from xinren.provenance.model import party_uri
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
@@ -51,7 +51,7 @@ async def import_epcis(
         speaks_for = frozenset(
             {party_uri(party.ref), *([party.epcis_id] if party.epcis_id else [])}
         )
-    result = events.import_document(
+    result = custody.import_document(
         session, clock, body, recorded_by=principal.subject or principal.role, speaks_for=speaks_for
     )
     return {
@@ -78,7 +78,7 @@ def export_epcis(
         epc = batch.epc_class
     elif not is_staff(principal):
         raise Forbidden("name the batch_id of a batch you registered")
-    body = events.export_document(session, clock, epc=epc)
+    body = custody.export_document(session, clock, epc=epc)
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/ld+json")
 
 
