@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from xinren.ledger import journal, model, service
+from xinren.ledger.journal import lines
 from xinren.ledger.model import HoldOp, Leg, Meta, Side, TransferOp
 from xinren.ledger.tables import accounts, entries, holds, seals, transfers
 
@@ -329,7 +330,7 @@ def test_a_sealed_transfer_without_entries_that_gains_some_is_named(ledger):
 
 def test_every_line_is_a_json_array_that_names_its_row(ledger):
     s = ledger.session
-    row = s.execute(journal._entry_query(entries.c.transfer_id == tid(s, "fund"))).first()
-    line = journal._entry_line(row)
+    row = s.execute(lines.entry_query(entries.c.transfer_id == tid(s, "fund"))).first()
+    line = lines.entry_line(row)
     assert line.startswith('["entry",') and '"paid"' in line and '{"order":"1001"}' in line
     assert model.canonical_instant(row.created_at) in line

@@ -94,9 +94,9 @@ HOLD = [
 def test_the_version_2_format_is_pinned():
     # Every sealed version 2 block was hashed with exactly this: changing the columns, their
     # order or their text breaks all of them. A new format needs a new version, not an edit.
-    from xinren.ledger import journal
+    from xinren.ledger.journal import lines
 
-    assert column_names(journal._ENTRY_LINE) == [
+    assert column_names(lines.ENTRY_LINE) == [
         "entries.id",
         "entries.transfer_id",
         "entries.account_id",
@@ -114,7 +114,7 @@ def test_the_version_2_format_is_pinned():
         "accounts.owner",
         *HOLD,
     ]
-    assert column_names(journal._TRANSFER_LINE) == [*TRANSFER, *HOLD]
+    assert column_names(lines.TRANSFER_LINE) == [*TRANSFER, *HOLD]
     at = datetime(2026, 1, 1, tzinfo=UTC)
     header = model.block_header(2, 1, 5, [3], [[4, 1767225600]], at)
     assert header == '["block",2,1,5,[3],[[4,1767225600]],"2026-01-01T00:00:00.000000Z"]'
