@@ -4,7 +4,7 @@ batch from its maker to the seller, with every gap."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from xinren.documents.model import Grant
@@ -151,28 +151,11 @@ def trace(facts: ChainFacts) -> Chain:
     custodian means goods changed hands with no event recorded: that is a gap, and the walk
     continues from the party the event names. The seller must be the last custodian.
     """
-    steps: list[Step] = []
-    gaps: list[Gap] = []
     ignored = tuple(e.event_id for e in facts.events if e.erroneous)
-    # the chain as it stood when the goods were sold: later events (a return, an event
-    # recorded afterwards to paper over a missing hand-over) do not change it
-    events = [
-        e
-        for e in facts.events
-        if not e.erroneous and (facts.sale_at is None or e.event_time <= facts.sale_at)
-    ]
-    custodians = [facts.manufacturer]
-    current = facts.manufacturer
-
-    def move(to: str) -> None:
-        nonlocal current
-        if to not in custodians:
-            custodians.append(to)
-        current = to
-
-    commissioning = [e for e in events if e.biz_step == "commissioning"]
-    if not commissioning:
-        gaps.append(
+    events = _relied_on(facts)
+    walk = _Walk(facts, facts.manufacturer, [facts.manufacturer])
+    if not any(e.biz_step == "commissioning" for e in events):
+        walk.gaps.append(
             Gap(
                 GapKind.NO_COMMISSIONING,
                 facts.manufacturer,
@@ -181,11 +164,61 @@ def trace(facts: ChainFacts) -> Chain:
             )
         )
     for event in events:
-        source = _party_of(event.sources, facts.party_refs)
-        dest = _party_of(event.destinations, facts.party_refs)
+        walk.event(event)
+    walk.reach_seller()
+    if facts.brand_protected:
+        walk.gaps.extend(_authorization_gaps(facts, walk.custodians))
+    if not any(r.accredited for r in facts.reports):
+        walk.gaps.append(
+            Gap(
+                GapKind.MISSING_INSPECTION,
+                None,
+                "no inspection or sampling report from an accredited lab covers this batch",
+            )
+        )
+    return Chain(tuple(walk.custodians), tuple(walk.steps), tuple(walk.gaps), ignored)
+
+
+def _relied_on(facts: ChainFacts) -> list[CustodyEvent]:
+    """The events the chain stands on: not declared erroneous, and recorded by the time of the
+    sale, since later events (a return, an event recorded afterwards to paper over a missing
+    hand-over) do not change the chain as it stood when the goods were sold."""
+    return [
+        e
+        for e in facts.events
+        if not e.erroneous and (facts.sale_at is None or e.event_time <= facts.sale_at)
+    ]
+
+
+@dataclass(slots=True)
+class _Walk:
+    """The walk's state: who holds the goods now, everyone who has, and what was found."""
+
+    facts: ChainFacts
+    current: str
+    custodians: list[str]
+    steps: list[Step] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    def move(self, to: str) -> None:
+        if to not in self.custodians:
+            self.custodians.append(to)
+        self.current = to
+
+    def step(
+        self, kind: str, event: CustodyEvent, frm: str | None, to: str | None, note: str
+    ) -> None:
+        self.steps.append(
+            Step(kind, event.event_time, frm, to, event.event_id, event.documents, note)
+        )
+
+    def event(self, event: CustodyEvent) -> None:
+        """One event: the step it records, and the gaps it reveals."""
+        source = _party_of(event.sources, self.facts.party_refs)
+        dest = _party_of(event.destinations, self.facts.party_refs)
         for who in (source, dest):
             if who is not None and who.startswith(("urn:", "http")):
-                gaps.append(
+                self.gaps.append(
                     Gap(
                         GapKind.UNKNOWN_PARTY,
                         who,
@@ -193,136 +226,80 @@ def trace(facts: ChainFacts) -> Chain:
                     )
                 )
         if event.biz_step == "commissioning":
-            maker = dest or facts.manufacturer
-            steps.append(
-                Step(
-                    "commissioned",
-                    event.event_time,
-                    None,
-                    maker,
-                    event.event_id,
-                    event.documents,
-                    f"batch commissioned by {maker}",
-                )
-            )
-            if maker != facts.manufacturer:
-                gaps.append(
-                    Gap(
-                        GapKind.HANDOVER_WITHOUT_EVENT,
-                        maker,
-                        f"the batch was commissioned by {maker}, but the product's "
-                        f"manufacturer is {facts.manufacturer}",
-                    )
-                )
-                move(maker)
+            self.commissioned(event, dest or self.facts.manufacturer)
         elif event.event_type == "TransactionEvent":
-            steps.append(
-                Step(
-                    "documents",
-                    event.event_time,
-                    source,
-                    dest,
-                    event.event_id,
-                    event.documents,
-                    f"business documents between {source} and {dest}",
-                )
+            self.step(
+                "documents", event, source, dest, f"business documents between {source} and {dest}"
             )
-        elif event.biz_step in HANDOVER_STEPS and dest is not None and dest == current:
+        elif event.biz_step in HANDOVER_STEPS and dest is not None and dest == self.current:
             if event.documents:  # the receiver confirming a hand-over already recorded
-                steps.append(
-                    Step(
-                        "documents",
-                        event.event_time,
-                        source,
-                        dest,
-                        event.event_id,
-                        event.documents,
-                        f"{event.biz_step} confirmed by {dest}",
-                    )
-                )
+                self.step("documents", event, source, dest, f"{event.biz_step} confirmed by {dest}")
         elif event.biz_step in HANDOVER_STEPS and dest is not None:
-            frm = source or current
-            if frm != current:
-                gaps.append(
-                    Gap(
-                        GapKind.HANDOVER_WITHOUT_EVENT,
-                        frm,
-                        f"goods went from {current} to {frm} with no event before {event.event_id}",
-                    )
-                )
-                move(frm)
-            steps.append(
-                Step(
-                    "handover",
-                    event.event_time,
-                    current,
-                    dest,
-                    event.event_id,
-                    event.documents,
-                    f"{event.biz_step}: {current} -> {dest}",
-                )
-            )
-            move(dest)
+            self.handover(event, source or self.current, dest)
         elif event.biz_step in INSPECTION_STEPS:
-            steps.append(
-                Step(
-                    "inspected",
-                    event.event_time,
-                    source,
-                    dest,
-                    event.event_id,
-                    event.documents,
-                    f"{event.biz_step} while held by {current}",
-                )
+            self.step(
+                "inspected", event, source, dest, f"{event.biz_step} while held by {self.current}"
             )
         elif event.event_type == "AggregationEvent":
-            steps.append(
-                Step(
-                    "packed",
-                    event.event_time,
-                    None,
-                    current,
-                    event.event_id,
-                    event.documents,
-                    f"packed by {current}",
-                )
-            )
+            self.step("packed", event, None, self.current, f"packed by {self.current}")
         elif event.event_type == "TransformationEvent":
-            steps.append(
-                Step(
-                    "transformed",
-                    event.event_time,
-                    None,
-                    current,
-                    event.event_id,
-                    event.documents,
-                    f"transformed while held by {current}",
+            self.step(
+                "transformed",
+                event,
+                None,
+                self.current,
+                f"transformed while held by {self.current}",
+            )
+
+    def commissioned(self, event: CustodyEvent, maker: str) -> None:
+        """The batch was made: by the product's manufacturer, or custody starts elsewhere."""
+        self.step("commissioned", event, None, maker, f"batch commissioned by {maker}")
+        if maker != self.facts.manufacturer:
+            self.gaps.append(
+                Gap(
+                    GapKind.HANDOVER_WITHOUT_EVENT,
+                    maker,
+                    f"the batch was commissioned by {maker}, but the product's "
+                    f"manufacturer is {self.facts.manufacturer}",
                 )
             )
-    if current != facts.seller:
-        gaps.append(
-            Gap(
-                GapKind.HANDOVER_WITHOUT_EVENT,
-                facts.seller,
-                f"no event shows the goods reaching the seller {facts.seller}; the last "
-                f"recorded custodian is {current}",
+            self.move(maker)
+
+    def handover(self, event: CustodyEvent, frm: str, dest: str) -> None:
+        """Goods pass from `frm` to `dest`; if `frm` is not who held them, a hand-over is
+        missing before this one."""
+        if frm != self.current:
+            self.gaps.append(
+                Gap(
+                    GapKind.HANDOVER_WITHOUT_EVENT,
+                    frm,
+                    f"goods went from {self.current} to {frm} with no event before "
+                    f"{event.event_id}",
+                )
             )
+            self.move(frm)
+        self.step(
+            "handover", event, self.current, dest, f"{event.biz_step}: {self.current} -> {dest}"
         )
-        move(facts.seller)
-    steps.append(
-        Step("sold", facts.sale_at, facts.seller, None, None, (), f"sold by {facts.seller}")
-    )
-    if facts.brand_protected:
-        gaps.extend(_authorization_gaps(facts, custodians))
-    if not any(r.accredited for r in facts.reports):
-        gaps.append(
-            Gap(
-                GapKind.MISSING_INSPECTION,
-                None,
-                "no inspection or sampling report from an accredited lab covers this batch",
+        self.move(dest)
+
+    def reach_seller(self) -> None:
+        """The walk ends with the seller selling; if no event brought the goods there, a
+        hand-over is missing."""
+        seller = self.facts.seller
+        if self.current != seller:
+            self.gaps.append(
+                Gap(
+                    GapKind.HANDOVER_WITHOUT_EVENT,
+                    seller,
+                    f"no event shows the goods reaching the seller {seller}; the last "
+                    f"recorded custodian is {self.current}",
+                )
             )
+            self.move(seller)
+        self.steps.append(
+            Step("sold", self.facts.sale_at, seller, None, None, (), f"sold by {seller}")
         )
-    return Chain(tuple(custodians), tuple(steps), tuple(gaps), ignored)
 
 
 def _authorization_gaps(facts: ChainFacts, custodians: list[str]) -> list[Gap]:
