@@ -143,62 +143,82 @@ def import_document(
     epcis.validate(document)
     event_list: list[dict[str, Any]] = document["epcisBody"]["eventList"]
     ids = [e["eventID"] for e in event_list]
-    stored = _stored(session, list(dict.fromkeys(ids)))
-    bodies: dict[str, dict[str, Any]] = {k: r.body for k, r in stored.items()}
-    declared_as: dict[str, dict[str, Any]] = {
-        k: r.declaration for k, r in stored.items() if r.declaration is not None
-    }
-    new_events: list[_New] = []
-    new_declarations: list[tuple[str, dict[str, Any]]] = []
-    replayed = 0
+    plan = _Plan(_stored(session, list(dict.fromkeys(ids))), recorded_by, speaks_for)
     for i, event in enumerate(event_list):
-        where = f"epcisBody.eventList[{i}]"
+        plan.add(event, f"epcisBody.eventList[{i}]")
+    _write(session, clock, plan.new_events, plan.new_declarations, recorded_by)
+    return ImportResult(len(plan.new_events), plan.replayed, len(plan.new_declarations), tuple(ids))
+
+
+class _Plan:
+    """What an import will write, checked event by event against what is stored and against
+    the events earlier in the same document, before anything is written."""
+
+    def __init__(
+        self, stored: dict[str, Any], recorded_by: str, speaks_for: frozenset[str] | None
+    ) -> None:
+        self.stored, self.recorded_by, self.speaks_for = stored, recorded_by, speaks_for
+        self.bodies: dict[str, dict[str, Any]] = {k: r.body for k, r in stored.items()}
+        self.declared_as: dict[str, dict[str, Any]] = {
+            k: r.declaration for k, r in stored.items() if r.declaration is not None
+        }
+        self.new_events: list[_New] = []
+        self.new_declarations: list[tuple[str, dict[str, Any]]] = []
+        self.replayed = 0
+
+    def add(self, event: dict[str, Any], where: str) -> None:
         custody = epcis.to_custody_event(event)
         _check_storable(custody, where)
         eid = custody.event_id
         body = {k: v for k, v in event.items() if k != "errorDeclaration"}
-        if speaks_for is not None and eid not in stored:
+        if self.speaks_for is not None and eid not in self.stored:
             named = {link.party for link in (*custody.sources, *custody.destinations)}
-            if not named & speaks_for:
+            if not named & self.speaks_for:
                 raise Forbidden(
                     f"{where}: a party records only events that name it in sourceList or "
-                    f"destinationList (as {sorted(speaks_for)[0]}); ask the parties to the "
+                    f"destinationList (as {sorted(self.speaks_for)[0]}); ask the parties to the "
                     "hand-over, or a reviewer, to record this one",
                     field=f"{where}.sourceList",
                 )
-        if eid in bodies:
-            if bodies[eid] != body:
+        if eid in self.bodies:
+            if self.bodies[eid] != body:
                 raise Conflict(
                     f"{where}.eventID: event {eid} is already recorded with a different body; "
                     "events are append-only: declare an error on it (errorDeclaration) and send "
                     "a corrective event instead",
                     field=f"{where}.eventID",
                 )
-            replayed += 1
+            self.replayed += 1
         else:
-            bodies[eid] = body
-            new_events.append(_New(custody, body))
+            self.bodies[eid] = body
+            self.new_events.append(_New(custody, body))
         declaration = event.get("errorDeclaration")
-        if declaration is None:
-            continue
-        if eid in declared_as:
-            if declared_as[eid] != declaration:
+        if declaration is not None:
+            self.declare(eid, declaration, where)
+
+    def declare(self, eid: str, declaration: dict[str, Any], where: str) -> None:
+        """An error declaration is made once, by whoever recorded the event or a reviewer."""
+        if eid in self.declared_as:
+            if self.declared_as[eid] != declaration:
                 raise Conflict(
                     f"{where}.errorDeclaration: event {eid} already carries a different error "
                     "declaration; an event is declared erroneous once",
                     field=f"{where}.errorDeclaration",
                 )
-        else:
-            if speaks_for is not None and eid in stored and stored[eid].recorded_by != recorded_by:
-                raise Forbidden(
-                    f"{where}.errorDeclaration: event {eid} was recorded by "
-                    f"{stored[eid].recorded_by}; only it or a reviewer may declare it erroneous",
-                    field=f"{where}.errorDeclaration",
-                )
-            declared_as[eid] = declaration
-            new_declarations.append((eid, declaration))
-    _write(session, clock, new_events, new_declarations, recorded_by)
-    return ImportResult(len(new_events), replayed, len(new_declarations), tuple(ids))
+            return
+        stored = self.stored.get(eid)
+        if (
+            self.speaks_for is not None
+            and stored is not None
+            and stored.recorded_by != self.recorded_by
+        ):
+            raise Forbidden(
+                f"{where}.errorDeclaration: event {eid} was recorded by "
+                f"{stored.recorded_by}; only it or a reviewer may declare it erroneous",
+                field=f"{where}.errorDeclaration",
+            )
+        self.declared_as[eid] = declaration
+        self.new_declarations.append((eid, declaration))
 
 
 def _write(
