@@ -4,6 +4,10 @@ The suite runs on SQLite by default, and on PostgreSQL when ``XINREN_TEST_DATABA
 server (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``): it then creates its own
 throw-away database there and drops it at the end, so no run depends on an earlier one.
 
+The suite runs in parallel (``pytest -n auto``, pytest-xdist): each worker makes its own databases
+(named with the worker id and a random part), its own temporary directories (pytest gives each
+worker its own base), and servers listen on free ports, so no two workers share anything.
+
 Isolation follows pypi/warehouse: each test runs inside an outer transaction that is rolled back,
 and the code under test commits only savepoints. Tests that need real commits seen by other
 connections (timers, concurrency, crashes, a real server) ask for `fresh_url`: a new database.
@@ -12,6 +16,8 @@ connections (timers, concurrency, crashes, a real server) ask for `fresh_url`: a
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +38,10 @@ PG_HINT = (
     "needs PostgreSQL: set XINREN_TEST_DATABASE_URL="
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres (the tests create their own database)"
 )
+
+
+# the xdist worker running this process ("gw0", "gw1", ...), or "main" when not in parallel
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def server_url() -> str | None:
@@ -67,7 +77,7 @@ class Databases:
         self.created: list[str] = []
 
     def new(self) -> str:
-        name = f"xinren_test_{uuid.uuid4().hex[:12]}"
+        name = f"xinren_test_{WORKER}_{uuid.uuid4().hex[:12]}"
         if self.server is None:
             return f"sqlite:///{self.tmp / (name + '.db')}"
         admin = _admin_engine(self.server)
@@ -142,6 +152,36 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+def wait_until_blocked(engine: Engine, worker: threading.Thread, timeout: float = 30) -> None:
+    """Return once another connection to `engine`'s PostgreSQL database waits on a lock (a row,
+    a key or a transaction the test holds), or once `worker` has finished without waiting.
+
+    This orders a race between connections by what the database says, where a sleep only
+    hopes the other side got there in time. Only the test's own database is looked at, so
+    tests running in parallel on the same server do not see each other's waits.
+    """
+    deadline = time.monotonic() + timeout
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    with engine.connect() as conn:
+        while worker.is_alive():
+            waiting = int(conn.execute(query).scalar_one())
+            conn.rollback()  # pg_stat_activity is a snapshot per transaction
+            if waiting:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{worker.name} neither waits on a lock nor finished")
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def until_blocked() -> Callable[[Engine, threading.Thread], None]:
+    """`wait_until_blocked`: a barrier for a thread that must queue behind the test's lock."""
+    return wait_until_blocked
 
 
 # --- the command line, run in-process on a test's own database ---
