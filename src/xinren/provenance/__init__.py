@@ -1,1 +1,2 @@
-"""Provenance: documents and evidence, custody events, liability and recalls."""
+"""Provenance: custody events (EPCIS 2.0, in custody.py) and the chain of custody of an order
+line (model.trace, gathered by chain.py); the documents they cite are xinren.documents'."""
