@@ -5,7 +5,6 @@ ratings, and a GET only reads what it stored."""
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -324,7 +323,7 @@ def test_reviews_arriving_while_the_rescore_runs_are_scored_by_another(fresh_url
 
 @pytest.mark.postgres
 def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
-    fresh_url, clock, tmp_path
+    fresh_url, clock, tmp_path, until_blocked
 ):
     """The rescore cancels the merchant's pending timers before it reads the reviews; one an
     ingestion holds is waited for, so that ingestion's reviews are read. Two rescores racing
@@ -348,7 +347,7 @@ def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
         catalog_reviews.add_many(ingestion, clock, _farm(listing, clock.now()))
         worker = threading.Thread(target=rescore)
         worker.start()
-        time.sleep(1.0)  # the rescore waits on the pending timer the ingestion holds
+        until_blocked(engine, worker)  # the rescore waits on the pending timer the ingestion holds
         assert worker.is_alive()
         ingestion.commit()
         worker.join(60)
@@ -367,7 +366,7 @@ def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
         detect.rescore(holder, clock, [shop])
         worker = threading.Thread(target=rescore)
         worker.start()
-        time.sleep(1.0)
+        until_blocked(engine, worker)  # the second rescore queues behind the holder's lock
         holder.commit()
         worker.join(60)
     finally:
