@@ -11,6 +11,7 @@ from xinren.orders import tables as order_tables
 from xinren.parties import tables as party_tables
 from xinren.provenance import tables as provenance_tables
 from xinren.remedies import tables as remedy_tables
+from xinren.reviews import tables as review_tables
 from xinren.rules import tables as rule_tables
 from xinren.timers import tables as timer_tables
 
@@ -26,6 +27,7 @@ __all__ = [
     "party_tables",
     "provenance_tables",
     "remedy_tables",
+    "review_tables",
     "rule_tables",
     "timer_tables",
 ]

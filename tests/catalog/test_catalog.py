@@ -388,9 +388,3 @@ def test_contradictions_compare_only_stated_facts():
     )
     assert [(c.attribute, c.claimed, c.fact) for c in found] == [("storage_gb", 512, 128)]
     assert "the product facts say 128" in found[0].explain()
-
-
-def test_an_appeal_against_excluded_reviews_ends_upheld_partly_or_reinstated():
-    assert model.appeal_outcome(3, 0) == "upheld"
-    assert model.appeal_outcome(3, 1) == "partly"
-    assert model.appeal_outcome(3, 3) == "reinstated"

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from xinren.catalog import reviews as catalog_reviews
+from xinren.reviews import service as reviews_service
 
 
-def farm_reviews(listing_id: int, now: datetime) -> list[catalog_reviews.ReviewIn]:
+def farm_reviews(listing_id: int, now: datetime) -> list[reviews_service.ReviewIn]:
     honest = [
-        catalog_reviews.ReviewIn(
+        reviews_service.ReviewIn(
             f"h{i}", f"buyer:h{i}", listing_id, 3 + i % 3, "ok", now - timedelta(days=i + 1)
         )
         for i in range(40)
     ]
     farm = [
-        catalog_reviews.ReviewIn(
+        reviews_service.ReviewIn(
             f"f{n}", f"buyer:farm{n % 20}", listing_id, 5, "great", now - timedelta(hours=n)
         )
         for n in range(200)

@@ -11,18 +11,18 @@ from sqlalchemy import select
 from tests.cases.test_stories import completed_order
 from tests.detect.farm import farm_reviews
 from xinren.cases import service as cases
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
-from xinren.catalog.tables import reviews as review_rows
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
 from xinren.detect import abuse, buyers
 from xinren.detect import service as detect
 from xinren.documents.store import FileStore
-from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from xinren.errors import ValidationFailed
 from xinren.events import service as events
 from xinren.events.tables import outbox
 from xinren.parties import deposits
+from xinren.reviews import service as reviews_service
+from xinren.reviews.tables import reviews as review_rows
 from xinren.rules import notices
 from xinren.rules import service as rules
 from xinren.rules.model import Source
@@ -154,79 +154,8 @@ def _farm(session, clock, tmp_path):
     case = stories.phone_case(session, clock, FileStore(tmp_path / "d"), "ap")
     shop = case.refs["shop"]
     listing = catalog.list_listings(session, merchant=shop)[0]
-    catalog_reviews.add_many(session, clock, farm_reviews(listing.id, clock.now()))
+    reviews_service.add_many(session, clock, farm_reviews(listing.id, clock.now()))
     return shop
-
-
-def test_excluded_reviews_can_be_appealed_and_reinstated_reviews_count_again(
-    session, clock, tmp_path
-):
-    shop = _farm(session, clock, tmp_path)
-    before = detect.rate_merchant(session, clock, shop)
-    excluded = [r.id for r in catalog_reviews.of_merchant(session, shop) if r.excluded]
-    assert len(excluded) == 200
-    counted = [r.id for r in catalog_reviews.of_merchant(session, shop) if not r.excluded]
-    with pytest.raises(Conflict):  # a review that counts has nothing to appeal
-        catalog_reviews.appeal_exclusion(
-            session, clock, "a0", merchant=shop, review_ids=counted[:1], reason="x"
-        )
-    with pytest.raises(Forbidden):
-        catalog_reviews.appeal_exclusion(
-            session, clock, "a0", merchant="merchant:other", review_ids=excluded[:1], reason="x"
-        )
-    with pytest.raises(NotFound):
-        catalog_reviews.appeal_exclusion(
-            session, clock, "a0", merchant=shop, review_ids=[10**9], reason="x"
-        )
-    with pytest.raises(ValidationFailed) as e:
-        catalog_reviews.appeal_exclusion(
-            session, clock, "a0", merchant=shop, review_ids=excluded[:1], reason="  "
-        )
-    assert e.value.field == "reason"
-    appeal = catalog_reviews.appeal_exclusion(
-        session,
-        clock,
-        "a1",
-        merchant=shop,
-        review_ids=excluded[:20],
-        reason="these are our regular customers; here are their orders",
-    )
-    replay = catalog_reviews.appeal_exclusion(
-        session, clock, "a1", merchant=shop, review_ids=excluded[:20], reason="again"
-    )
-    assert replay.id == appeal.id and appeal.status == "open"
-    with pytest.raises(Conflict):  # the same reviews in a second open appeal
-        catalog_reviews.appeal_exclusion(
-            session, clock, "a2", merchant=shop, review_ids=excluded[10:30], reason="x"
-        )
-    with pytest.raises(ValidationFailed) as e:  # never decided by automation
-        catalog_reviews.decide_appeal(
-            session, clock, appeal.id, decided_by="system", reinstate=[], reason="auto"
-        )
-    assert e.value.field == "decided_by"
-    with pytest.raises(ValidationFailed):
-        catalog_reviews.decide_appeal(
-            session, clock, appeal.id, decided_by="reviewer:li", reinstate=[counted[0]], reason="x"
-        )
-    decided = catalog_reviews.decide_appeal(
-        session,
-        clock,
-        appeal.id,
-        decided_by="reviewer:li",
-        reinstate=excluded[:5],
-        reason="five of them bought and received the goods",
-    )
-    assert decided.status == "partly" and decided.reinstated_ids == tuple(excluded[:5])
-    with pytest.raises(Conflict):
-        catalog_reviews.decide_appeal(
-            session, clock, appeal.id, decided_by="reviewer:li", reinstate=[], reason="again"
-        )
-    after = detect.rate_merchant(session, clock, shop)  # detection runs again
-    rows = {r.id: r for r in catalog_reviews.of_merchant(session, shop)}
-    assert all(not rows[i].excluded and rows[i].reinstated for i in excluded[:5])
-    assert all(rows[i].excluded for i in excluded[5:])
-    assert after.discounted_in_blocks == before.discounted_in_blocks - 5
-    assert after.robust > before.robust
 
 
 def test_rating_manipulation_is_proposed_and_a_reviewer_decides_it_on_that_evidence(

@@ -10,7 +10,6 @@ from scipy.ndimage import gaussian_filter
 
 from tests.detect.farm import farm_reviews
 from tests.detect.grey import fake_p50, grey_seller
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import stories
@@ -19,6 +18,7 @@ from xinren.detect import service as detect
 from xinren.detect.ratings import honest
 from xinren.documents.store import FileStore
 from xinren.events import service as events
+from xinren.reviews import service as reviews_service
 
 BRAND = gate.BrandFacts(1, "Huamei", True, ("huamei", "华美"), 199_900, (), False)
 
@@ -101,11 +101,11 @@ def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
     case = stories.phone_case(session, clock, FileStore(tmp_path / "d"), "rf")
     listing = catalog.list_listings(session, merchant=case.refs["shop"])[0]
     items = farm_reviews(listing.id, clock.now())
-    assert catalog_reviews.add_many(session, clock, items) == 240
-    assert catalog_reviews.add_many(session, clock, items[:5]) == 0  # replays
+    assert reviews_service.add_many(session, clock, items) == 240
+    assert reviews_service.add_many(session, clock, items[:5]) == 0  # replays
     rating = detect.rate_merchant(session, clock, case.refs["shop"])
     assert rating.discounted_in_blocks == 200 and rating.robust < rating.raw
-    excluded = [r for r in catalog_reviews.of_merchant(session, case.refs["shop"]) if r.excluded]
+    excluded = [r for r in reviews_service.of_merchant(session, case.refs["shop"]) if r.excluded]
     assert len(excluded) == 200
     proposed = [e for e in events.read(session, limit=5000) if e.topic == "violation.proposed"]
     assert proposed and proposed[-1].payload["rule"] == "RM-1"

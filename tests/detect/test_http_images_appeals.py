@@ -11,15 +11,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from tests.detect.farm import farm_reviews
 from xinren.access import service as access
 from xinren.api.app import create_app
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
 from xinren.documents.store import FileStore
-from xinren.timers import service as timers
+from xinren.reviews import service as reviews_service
 
 
 @pytest.fixture
@@ -108,68 +106,6 @@ def test_official_images_block_a_copy_from_an_unauthorized_seller(factory, clock
     assert listing_with(["nothex"], "l6").status_code == 422
 
 
-def test_a_merchant_appeals_excluded_reviews_and_a_reviewer_reinstates_them(
-    factory, clock, tmp_path
-):
-    with factory() as s:
-        case = stories.phone_case(s, clock, FileStore(tmp_path / "d"), "ra")
-        shop = case.refs["shop"]
-        listing = catalog.list_listings(s, merchant=shop)[0].id
-        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
-        merchant = access.create_key(s, clock, "merchant", subject=shop)[1]
-        other = access.create_key(s, clock, "merchant", subject="merchant:other")[1]
-        reviewer = access.create_key(s, clock, "reviewer", subject="reviewer:li")[1]
-        s.commit()
-    client = TestClient(create_app(clock=clock, sessions=factory))
-    mine = {"Authorization": f"Bearer {merchant}"}
-    clock.advance(catalog_reviews.RESCORE_DELAY)
-    assert timers.run_due(factory, clock) == 1  # the rescore the reviews scheduled
-    before = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
-    excluded = client.get(
-        f"/v1/catalog/merchants/{shop}/reviews", headers=mine, params={"excluded": True}
-    ).json()
-    assert len(excluded) == 200 and all(r["excluded"] for r in excluded)
-    assert (
-        client.get(
-            f"/v1/catalog/merchants/{shop}/reviews", headers={"Authorization": f"Bearer {other}"}
-        ).status_code
-        == 403
-    )
-    ids = [r["id"] for r in excluded[:10]]
-    body = {"merchant": shop, "review_ids": ids, "reason": "regular customers"}
-    r = client.post(
-        "/v1/catalog/review-appeals", headers=mine | {"Idempotency-Key": "ap1"}, json=body
-    )
-    assert r.status_code == 201 and r.json()["status"] == "open"
-    appeal = r.json()["id"]
-    forged = client.post(
-        "/v1/catalog/review-appeals",
-        headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "ap2"},
-        json=body,
-    )
-    assert forged.status_code == 403
-    by_merchant = client.post(  # the merchant cannot decide its own appeal
-        f"/v1/catalog/review-appeals/{appeal}/decision",
-        headers=mine,
-        json={"reinstate": ids, "reason": "mine"},
-    )
-    assert by_merchant.status_code == 403
-    decided = client.post(
-        f"/v1/catalog/review-appeals/{appeal}/decision",
-        headers={"Authorization": f"Bearer {reviewer}"},
-        json={"reinstate": ids, "reason": "their orders were delivered and kept"},
-    )
-    assert decided.status_code == 200 and decided.json()["status"] == "reinstated"
-    assert decided.json()["decided_by"] == "reviewer:li"
-    assert client.get(f"/v1/catalog/review-appeals/{appeal}", headers=mine).json()["status"] == (
-        "reinstated"
-    )
-    clock.advance(catalog_reviews.RESCORE_DELAY)
-    assert timers.run_due(factory, clock) == 1  # the reinstatement scheduled a rescore
-    after = client.get(f"/v1/catalog/merchants/{shop}/rating", headers=mine).json()
-    assert after["honest"] > before["honest"] and "190 reviews" in after["explanation"]
-
-
 def test_a_changed_listing_passes_the_gate_again_and_listings_have_honest_ratings(
     factory, clock, tmp_path
 ):
@@ -183,11 +119,11 @@ def test_a_changed_listing_passes_the_gate_again_and_listings_have_honest_rating
         mine = access.create_key(s, clock, "merchant", subject=shop)[1]
         grey = access.create_key(s, clock, "merchant", subject="merchant:grey")[1]
         now = clock.now()
-        catalog_reviews.add_many(
+        reviews_service.add_many(
             s,
             clock,
             [
-                catalog_reviews.ReviewIn(
+                reviews_service.ReviewIn(
                     f"r{i}", f"buyer:r{i}", listing.id, 4, "ok", now - timedelta(days=i + 1)
                 )
                 for i in range(12)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import struct
-import threading
-import time
 import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from tests.cases.test_stories import completed_order
 from tests.detect.farm import farm_reviews
@@ -20,17 +17,14 @@ from tests.detect.test_http_images_appeals import upload
 from xinren.access import service as access
 from xinren.api.app import create_app
 from xinren.cases import service as cases
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
-from xinren.catalog.tables import interceptions, review_appeals
+from xinren.catalog.tables import interceptions
 from xinren.clock import FakeClock
-from xinren.db import make_engine
 from xinren.demo import samples, stories
 from xinren.detect import buyers
-from xinren.detect import service as detect
 from xinren.documents.store import FileStore
-from xinren.errors import ConcurrentRequest
 from xinren.parties import deposits
+from xinren.reviews import service as reviews_service
 from xinren.timers import service as timers
 
 
@@ -50,7 +44,7 @@ def _farm(session, clock, store_dir, tag):
     case = stories.phone_case(session, clock, FileStore(store_dir), tag)
     shop = case.refs["shop"]
     listing = catalog.list_listings(session, merchant=shop)[0]
-    catalog_reviews.add_many(session, clock, farm_reviews(listing.id, clock.now()))
+    reviews_service.add_many(session, clock, farm_reviews(listing.id, clock.now()))
     return case, shop, listing
 
 
@@ -242,135 +236,3 @@ def test_the_merchant_does_not_see_the_buyers_abuse_weight(factory, clock):
     assert one.status_code == 200
     assert "buyer_weight" not in one.json()
     assert all("buyer_weight" not in c for c in client.get("/v1/cases", headers=auth).json())
-
-
-# --- review appeals and the rating ---
-
-
-def test_reinstated_reviews_count_in_full(session, clock, tmp_path):
-    """A person judged these reviews genuine, yet the rating still weights them by the
-    unsupervised suspicion score, so the reinstated reviews barely count."""
-    _, shop, _ = _farm(session, clock, tmp_path / "d", "rf")
-    before = detect.rate_merchant(session, clock, shop)
-    excluded = [r.id for r in catalog_reviews.of_merchant(session, shop) if r.excluded]
-    appeal = catalog_reviews.appeal_exclusion(
-        session, clock, "rf1", merchant=shop, review_ids=excluded[:40], reason="real customers"
-    )
-    catalog_reviews.decide_appeal(
-        session, clock, appeal.id, decided_by="reviewer:li", reinstate=excluded[:40], reason="ok"
-    )
-    after = detect.rate_merchant(session, clock, shop)
-    assert after.discounted_in_blocks == before.discounted_in_blocks - 40
-    assert after.effective - before.effective >= 40 * 0.9, (before.effective, after.effective)
-
-
-def test_a_retried_decision_on_a_review_appeal_gets_the_decision(factory, clock, tmp_path):
-    """The decision endpoint takes no Idempotency-Key: a reviewer's retry of the very same
-    decision (a lost response) is answered 409 instead of with the decision."""
-    with factory() as s:
-        _, shop, _ = _farm(s, clock, tmp_path / "d", "rd")
-        detect.rate_merchant(s, clock, shop)
-        excluded = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:3]
-        appeal = catalog_reviews.appeal_exclusion(
-            s, clock, "rd1", merchant=shop, review_ids=excluded, reason="regulars"
-        )
-        reviewer = access.create_key(s, clock, "reviewer", subject="reviewer:li")[1]
-        s.commit()
-    client = TestClient(create_app(clock=clock, sessions=factory))
-    body = {"reinstate": excluded, "reason": "their orders were delivered"}
-    headers = {"Authorization": f"Bearer {reviewer}", "Idempotency-Key": "dec-1"}
-    path = f"/v1/catalog/review-appeals/{appeal.id}/decision"
-    first = client.post(path, headers=headers, json=body)
-    assert first.status_code == 200
-    retry = client.post(path, headers=headers, json=body)
-    assert retry.status_code == 200 and retry.json() == first.json(), retry.json()
-
-
-@pytest.mark.postgres
-def test_concurrent_retries_of_one_appeal_are_one_appeal_not_a_500(fresh_url, clock, tmp_path):
-    """appeal_exclusion does not catch the unique key's violation: a retry racing the first
-    request ends in IntegrityError (a 500) instead of ConcurrentRequest or the appeal."""
-    engine = make_engine(fresh_url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    with sessions() as s:
-        _, shop, _ = _farm(s, clock, tmp_path / "d", "cc")
-        detect.rate_merchant(s, clock, shop)
-        ids = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:5]
-        s.commit()
-    result: dict[str, object] = {}
-
-    def retry() -> None:
-        with sessions() as s2:
-            try:
-                result["appeal"] = catalog_reviews.appeal_exclusion(
-                    s2, clock, "same", merchant=shop, review_ids=ids, reason="regulars"
-                )
-                s2.commit()
-            except Exception as e:
-                result["error"] = e
-                s2.rollback()
-
-    first = sessions()
-    try:
-        catalog_reviews.appeal_exclusion(
-            first, clock, "same", merchant=shop, review_ids=ids, reason="regulars"
-        )
-        worker = threading.Thread(target=retry)
-        worker.start()
-        time.sleep(1.0)  # the retry waits on the unique key held by the first
-        first.commit()
-        worker.join(30)
-    finally:
-        first.close()
-    with sessions() as s:
-        n = s.execute(select(func.count()).select_from(review_appeals)).scalar_one()
-    engine.dispose()
-    assert n == 1
-    error = result.get("error")
-    assert error is None or isinstance(error, ConcurrentRequest), repr(error)
-
-
-@pytest.mark.postgres
-def test_two_appeals_filed_at_once_do_not_both_contest_the_same_reviews(fresh_url, clock, tmp_path):
-    """The 'one open appeal per review' check reads without a lock: two appeals filed at the
-    same time under different keys both open on the same reviews."""
-    engine = make_engine(fresh_url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
-    with sessions() as s:
-        _, shop, _ = _farm(s, clock, tmp_path / "d", "dd")
-        detect.rate_merchant(s, clock, shop)
-        ids = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:5]
-        s.commit()
-    first, second = sessions(), sessions()
-    outcome: dict[str, object] = {}
-
-    def file_second() -> None:
-        try:
-            catalog_reviews.appeal_exclusion(
-                second, clock, "k2", merchant=shop, review_ids=ids, reason="again"
-            )
-            second.commit()
-        except Exception as e:
-            outcome["error"] = e
-            second.rollback()
-
-    try:
-        catalog_reviews.appeal_exclusion(
-            first, clock, "k1", merchant=shop, review_ids=ids, reason="regulars"
-        )
-        worker = threading.Thread(target=file_second)
-        worker.start()
-        time.sleep(1.0)
-        first.commit()
-        worker.join(30)
-    finally:
-        first.close()
-        second.close()
-    with sessions() as s:
-        open_appeals = s.execute(
-            select(func.count())
-            .select_from(review_appeals)
-            .where(review_appeals.c.merchant == shop, review_appeals.c.status == "open")
-        ).scalar_one()
-    engine.dispose()
-    assert open_appeals == 1, outcome

@@ -16,10 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from tests.detect.farm import farm_reviews
 from xinren.access import service as access
 from xinren.api.app import create_app
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
-from xinren.catalog.reviews import RESCORE, RESCORE_DELAY
-from xinren.catalog.tables import reviews as review_rows
 from xinren.clock import FakeClock
 from xinren.db import make_engine
 from xinren.demo import stories
@@ -27,6 +24,9 @@ from xinren.detect import service as detect
 from xinren.detect.tables import honest_ratings
 from xinren.documents.store import FileStore
 from xinren.events.tables import outbox
+from xinren.reviews import service as reviews_service
+from xinren.reviews.service import RESCORE, RESCORE_DELAY
+from xinren.reviews.tables import reviews as review_rows
 from xinren.schema import metadata
 from xinren.timers import service as timers
 from xinren.timers.tables import timers as timer_rows
@@ -67,13 +67,13 @@ def _shop(session, clock, tmp_path, tag: str) -> tuple[str, int]:
 
 def _honest(
     listing: int, now: datetime, n: int = 40, tag: str = ""
-) -> list[catalog_reviews.ReviewIn]:
+) -> list[reviews_service.ReviewIn]:
     """The honest part of the farmed listing's reviews: 40 over 40 days (`tag` makes the
     keys another listing's)."""
     return [replace(r, key=tag + r.key) for r in farm_reviews(listing, now)[:n]]
 
 
-def _farm(listing: int, now: datetime) -> list[catalog_reviews.ReviewIn]:
+def _farm(listing: int, now: datetime) -> list[reviews_service.ReviewIn]:
     return farm_reviews(listing, now)[40:]  # 20 accounts, 200 five-star reviews within hours
 
 
@@ -82,7 +82,7 @@ def test_reading_a_rating_changes_nothing(factory, clock, tmp_path):
     (it used to exclude the 200 farm reviews and propose RM-1) and nothing after."""
     with factory() as s:
         shop, listing = _shop(s, clock, tmp_path, "rn")
-        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
+        reviews_service.add_many(s, clock, farm_reviews(listing, clock.now()))
         buyer = access.create_key(s, clock, "buyer", subject="buyer:stranger")[1]
         s.commit()
     client = TestClient(create_app(clock=clock, sessions=factory))
@@ -108,7 +108,7 @@ def test_reading_a_rating_changes_nothing(factory, clock, tmp_path):
 def test_the_get_returns_what_was_stored_and_the_timer_scores_new_reviews(factory, clock, tmp_path):
     with factory() as s:
         shop, listing = _shop(s, clock, tmp_path, "rs")
-        catalog_reviews.add_many(s, clock, _honest(listing, clock.now()))
+        reviews_service.add_many(s, clock, _honest(listing, clock.now()))
         buyer = access.create_key(s, clock, "buyer", subject="buyer:stranger")[1]
         s.commit()
     client = TestClient(create_app(clock=clock, sessions=factory))
@@ -139,7 +139,7 @@ def test_the_get_returns_what_was_stored_and_the_timer_scores_new_reviews(factor
 
     arrived = clock.now()
     with factory() as s:
-        catalog_reviews.add_many(s, clock, _farm(listing, clock.now()))
+        reviews_service.add_many(s, clock, _farm(listing, clock.now()))
         s.commit()
     stale = get(merchant_path)  # still what was stored, and it says a rescore is coming
     assert {k: v for k, v in stale.items() if k != "rescore_due_at"} == {
@@ -159,7 +159,7 @@ def test_the_get_returns_what_was_stored_and_the_timer_scores_new_reviews(factor
     assert on_listing["reviews"] == 240 and on_listing["excluded_in_blocks"] == 200
     with factory() as s:
         assert proposals(s, shop) == 1
-        excluded = [r for r in catalog_reviews.of_merchant(s, shop) if r.excluded]
+        excluded = [r for r in reviews_service.of_merchant(s, shop) if r.excluded]
         assert len(excluded) == 200
         assert pending(s, shop) == []
 
@@ -169,36 +169,36 @@ def test_a_burst_of_reviews_schedules_one_rescore(session, clock, tmp_path):
     first = clock.now()
     day = first - timedelta(days=1)
     for batch in range(10):  # 10,000 reviews in ten requests, a second apart
-        catalog_reviews.add_many(
+        reviews_service.add_many(
             session,
             clock,
             [
-                catalog_reviews.ReviewIn(f"b{batch}-{i}", f"buyer:{batch}-{i}", listing, 4, "", day)
+                reviews_service.ReviewIn(f"b{batch}-{i}", f"buyer:{batch}-{i}", listing, 4, "", day)
                 for i in range(1000)
             ],
         )
         clock.advance(seconds=1)
     assert pending(session, shop) == [first + RESCORE_DELAY]  # one, and it kept its time
-    catalog_reviews.add_many(session, clock, _honest(listing, clock.now())[:1])
+    reviews_service.add_many(session, clock, _honest(listing, clock.now())[:1])
     assert len(pending(session, shop)) == 1
     other, other_listing = _shop(session, clock, tmp_path, "rb2")
     three = _honest(other_listing, clock.now(), 3, "o")
-    catalog_reviews.add_many(session, clock, three)
+    reviews_service.add_many(session, clock, three)
     assert len(pending(session, other)) == 1 and len(pending(session, shop)) == 1
-    assert catalog_reviews.add_many(session, clock, three) == 0
+    assert reviews_service.add_many(session, clock, three) == 0
     assert len(pending(session, other)) == 1  # replays are not new reviews
 
 
 def test_running_the_job_twice_proposes_once_and_changes_nothing(factory, clock, tmp_path):
     with factory() as s:
         shop, listing = _shop(s, clock, tmp_path, "rt")
-        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
+        reviews_service.add_many(s, clock, farm_reviews(listing, clock.now()))
         s.commit()
     clock.advance(RESCORE_DELAY)
     assert timers.run_due(factory, clock) == 1
     with factory() as s:
         assert proposals(s, shop) == 1
-        catalog_reviews.rescore_soon(s, clock, [shop])  # the job is due once more
+        reviews_service.rescore_soon(s, clock, [shop])  # the job is due once more
         s.commit()
         before = snapshot(s, skip=("timers",))
     clock.advance(RESCORE_DELAY)
@@ -217,17 +217,17 @@ def test_reinstated_reviews_count_again_after_the_rescore_and_stay_counted(
 ):
     with factory() as s:
         shop, listing = _shop(s, clock, tmp_path, "ri")
-        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
+        reviews_service.add_many(s, clock, farm_reviews(listing, clock.now()))
         s.commit()
     clock.advance(RESCORE_DELAY)
     timers.run_due(factory, clock)
     with factory() as s:
         before = detect.merchant_rating(s, shop)
-        ids = [r.id for r in catalog_reviews.of_merchant(s, shop) if r.excluded][:30]
-        appeal = catalog_reviews.appeal_exclusion(
+        ids = [r.id for r in reviews_service.of_merchant(s, shop) if r.excluded][:30]
+        appeal = reviews_service.appeal_exclusion(
             s, clock, "ri1", merchant=shop, review_ids=ids, reason="regular customers"
         )
-        catalog_reviews.decide_appeal(
+        reviews_service.decide_appeal(
             s, clock, appeal.id, decided_by="reviewer:li", reinstate=ids, reason="they bought"
         )
         assert len(pending(s, shop)) == 1
@@ -238,7 +238,7 @@ def test_reinstated_reviews_count_again_after_the_rescore_and_stay_counted(
         after = detect.merchant_rating(s, shop)
         assert after.excluded_in_blocks == before.excluded_in_blocks - 30
         assert after.honest > before.honest
-        rows = {r.id: r for r in catalog_reviews.of_merchant(s, shop)}
+        rows = {r.id: r for r in reviews_service.of_merchant(s, shop)}
         assert all(rows[i].reinstated and not rows[i].excluded for i in ids)
         assert proposals(s, shop) == 1
 
@@ -246,7 +246,7 @@ def test_reinstated_reviews_count_again_after_the_rescore_and_stay_counted(
 def test_a_subject_never_scored_gets_its_raw_rating_and_when_it_is_due(factory, clock, tmp_path):
     with factory() as s:
         shop, listing = _shop(s, clock, tmp_path, "ru")
-        catalog_reviews.add_many(s, clock, _honest(listing, clock.now(), n=12))
+        reviews_service.add_many(s, clock, _honest(listing, clock.now(), n=12))
         buyer = access.create_key(s, clock, "buyer", subject="buyer:stranger")[1]
         s.commit()
     client = TestClient(create_app(clock=clock, sessions=factory))
@@ -272,9 +272,9 @@ def test_detect_rescore_scores_now_and_prints_what_changed(cli, fresh_url, count
     engine = make_engine(fresh_url)
     with sessionmaker(engine)() as s:
         shop, listing = _shop(s, clock, tmp_path, "rc")
-        catalog_reviews.add_many(s, clock, farm_reviews(listing, clock.now()))
+        reviews_service.add_many(s, clock, farm_reviews(listing, clock.now()))
         other, other_listing = _shop(s, clock, tmp_path, "rc2")
-        catalog_reviews.add_many(s, clock, _honest(other_listing, clock.now(), 5, "o"))
+        reviews_service.add_many(s, clock, _honest(other_listing, clock.now(), 5, "o"))
         s.commit()
     engine.dispose()
     out = cli("detect", "rescore").stdout
@@ -302,7 +302,7 @@ def test_reviews_arriving_while_the_rescore_runs_are_scored_by_another(fresh_url
     sessions = sessionmaker(engine, expire_on_commit=False)
     with sessions() as s:
         shop, listing = _shop(s, clock, tmp_path, "rr")
-        catalog_reviews.add_many(s, clock, _honest(listing, clock.now(), n=10))
+        reviews_service.add_many(s, clock, _honest(listing, clock.now(), n=10))
         s.commit()
     runner = sessions()
     try:
@@ -311,7 +311,7 @@ def test_reviews_arriving_while_the_rescore_runs_are_scored_by_another(fresh_url
         ).scalars()
         runner.execute(timer_rows.update().where(timer_rows.c.id == timer_id).values(status="done"))
         with sessions() as s:  # the platform posts more reviews meanwhile
-            catalog_reviews.add_many(s, clock, _honest(listing, clock.now(), n=12)[10:])
+            reviews_service.add_many(s, clock, _honest(listing, clock.now(), n=12)[10:])
             s.commit()
         runner.commit()
     finally:
@@ -332,7 +332,7 @@ def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
     sessions = sessionmaker(engine, expire_on_commit=False)
     with sessions() as s:
         shop, listing = _shop(s, clock, tmp_path, "rw")
-        catalog_reviews.add_many(s, clock, _honest(listing, clock.now()))
+        reviews_service.add_many(s, clock, _honest(listing, clock.now()))
         s.commit()
     ingestion = sessions()
     done: dict[str, object] = {}
@@ -344,7 +344,7 @@ def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
             done["error"] = e
 
     try:
-        catalog_reviews.add_many(ingestion, clock, _farm(listing, clock.now()))
+        reviews_service.add_many(ingestion, clock, _farm(listing, clock.now()))
         worker = threading.Thread(target=rescore)
         worker.start()
         until_blocked(engine, worker)  # the rescore waits on the pending timer the ingestion holds
@@ -374,5 +374,5 @@ def test_a_rescore_waits_for_reviews_being_written_and_two_at_once_propose_once(
     assert "error" not in done, done
     with sessions() as s:
         assert proposals(s, shop) == 1
-        assert len([r for r in catalog_reviews.of_merchant(s, shop) if r.excluded]) == 200
+        assert len([r for r in reviews_service.of_merchant(s, shop) if r.excluded]) == 200
     engine.dispose()

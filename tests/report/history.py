@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from tests.cases.test_stories import completed_order as _completed
 from xinren.cases import service as cases
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
@@ -46,6 +45,7 @@ from xinren.parties import service as parties
 from xinren.parties.model import Status
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
+from xinren.reviews import service as reviews_service
 from xinren.rules import notices
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind
@@ -445,12 +445,12 @@ def _reviews(session: Session, clock: FakeClock, refs: Refs) -> None:
             at = when + timedelta(hours=i)
             if merchant == refs.clean_shop and i == 1:
                 at = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # the last half hour counts
-            items.append(catalog_reviews.ReviewIn(key, f"buyer:rv{i}", listing, rating, "text", at))
+            items.append(reviews_service.ReviewIn(key, f"buyer:rv{i}", listing, rating, "text", at))
             if excluded:
                 fake.append(key)
     c_listing = _listing(session, refs.c)
     items.append(  # excluded, but written in 2025
-        catalog_reviews.ReviewIn(
+        reviews_service.ReviewIn(
             "r-rev-old",
             "buyer:old",
             c_listing,
@@ -461,18 +461,18 @@ def _reviews(session: Session, clock: FakeClock, refs: Refs) -> None:
     )
     fake.append("r-rev-old")
     items.append(  # written in 2027
-        catalog_reviews.ReviewIn(
+        reviews_service.ReviewIn(
             "r-rev-new", "buyer:new", _listing(session, refs.clean_shop), 1, "text", NEXT_YEAR
         )
     )
-    catalog_reviews.add_many(session, clock, items)
+    reviews_service.add_many(session, clock, items)
     ids = [
         r.id
         for m in plan
-        for r in catalog_reviews.of_merchant(session, m)
+        for r in reviews_service.of_merchant(session, m)
         if r.idempotency_key in set(fake)
     ]
-    catalog_reviews.exclude(session, ids)
+    reviews_service.exclude(session, ids)
 
 
 def build(session: Session, clock: FakeClock, store: FileStore) -> Refs:

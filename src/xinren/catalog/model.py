@@ -40,14 +40,6 @@ def check_text(value: str, field: str, limit: int) -> str:
     return value
 
 
-def appeal_outcome(contested: int, reinstated: int) -> str:
-    """How a merchant's appeal against excluded reviews ended: every review reinstated, some,
-    or none (the exclusion upheld)."""
-    if not reinstated:
-        return "upheld"
-    return "reinstated" if reinstated == contested else "partly"
-
-
 def check_category(value: str) -> str:
     if not _CATEGORY.match(value or ""):
         raise ValidationFailed(

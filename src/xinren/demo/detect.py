@@ -13,7 +13,6 @@ from rich.console import Console
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
@@ -21,6 +20,7 @@ from xinren.demo import samples, stories
 from xinren.detect import service as detect
 from xinren.documents.store import FileStore
 from xinren.events.tables import outbox
+from xinren.reviews import service as reviews_service
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind, Source
 from xinren.timers import service as timers
@@ -73,7 +73,7 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
         # honest buyers over a year: mostly pleased, some not (the tea stays hard)
         for i in range(90):
             items.append(
-                catalog_reviews.ReviewIn(
+                reviews_service.ReviewIn(
                     f"demo-{tag}-h{i}",
                     f"buyer:h{i}-{tag}",
                     listing.id,
@@ -85,7 +85,7 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
         # a review farm: 60 fresh accounts, twelve five-star reviews each, within one week
         for n in range(722):
             items.append(
-                catalog_reviews.ReviewIn(
+                reviews_service.ReviewIn(
                     f"demo-{tag}-f{n}",
                     f"buyer:farm{n % 60}-{tag}",
                     listing.id,
@@ -94,12 +94,12 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
                     now - timedelta(days=int(rng.integers(1, 7)), hours=n % 24),
                 )
             )
-        catalog_reviews.add_many(s, clock, items)
+        reviews_service.add_many(s, clock, items)
     assert phone.order_id
     with unit_of_work(factory) as s:  # reading a rating never runs detection
         waiting = detect.merchant_rating(s, shop)
     console.print(f"  {len(items)} reviews arrive; the shop's rating reads {waiting.explanation}")
-    clock.advance(catalog_reviews.RESCORE_DELAY)
+    clock.advance(reviews_service.RESCORE_DELAY)
     timers.run_due(factory, clock)  # what `xinren tick` does: the rescore the reviews scheduled
     with unit_of_work(factory) as s:
         rating = detect.merchant_rating(s, shop)
@@ -151,8 +151,8 @@ def _manipulation_decided(
         points_given=12,
         requested=[Requested(SanctionKind.WARNING)],
     )
-    excluded = [r.id for r in catalog_reviews.of_merchant(session, shop) if r.excluded][:3]
-    appeal = catalog_reviews.appeal_exclusion(
+    excluded = [r.id for r in reviews_service.of_merchant(session, shop) if r.excluded][:3]
+    appeal = reviews_service.appeal_exclusion(
         session,
         clock,
         f"demo-{tag}-ra",
@@ -160,7 +160,7 @@ def _manipulation_decided(
         review_ids=excluded,
         reason="these are regular customers",
     )
-    decided = catalog_reviews.decide_appeal(
+    decided = reviews_service.decide_appeal(
         session,
         clock,
         appeal.id,

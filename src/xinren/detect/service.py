@@ -3,7 +3,7 @@ reviews found excluded and a rating-manipulation violation proposed), and the co
 run when a listing is created.
 
 Ratings are scored by a rescore (`rescore`): the timer that reviews arriving schedule
-(`catalog.reviews.RESCORE`, run by `xinren tick` and `xinren serve`), or `xinren detect
+(`reviews.service.RESCORE`, run by `xinren tick` and `xinren serve`), or `xinren detect
 rescore`. It stores what it found in `honest_ratings`; reading a rating (`merchant_rating`,
 `listing_rating`) is one lookup there and never runs detection or writes anything."""
 
@@ -19,16 +19,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinren.catalog import reviews as catalog_reviews
 from xinren.catalog import service as catalog
-from xinren.catalog.reviews import RESCORE
-from xinren.catalog.tables import brand_images, brands, interceptions, reviews
+from xinren.catalog.tables import brand_images, brands, interceptions
 from xinren.clock import Clock
 from xinren.detect import gate, ratings
 from xinren.detect.ratings import HonestRating
 from xinren.detect.reviews import Reviews
 from xinren.detect.tables import honest_ratings
 from xinren.events import service as events
+from xinren.reviews import service as reviews_service
+from xinren.reviews.service import RESCORE
+from xinren.reviews.tables import reviews
 from xinren.timers import service as timers
 from xinren.timers.model import Timer
 
@@ -100,7 +101,7 @@ def rescore(session: Session, clock: Clock, merchants: Sequence[str]) -> list[Re
             continue
         lo, hi = np.searchsorted(sorted_code, [at, at + 1])
         scored = ratings.score(graph, order[lo:hi], ids, listing_ids, genuine)
-        newly = catalog_reviews.exclude(session, ids[scored.in_block].tolist())
+        newly = reviews_service.exclude(session, ids[scored.in_block].tolist())
         if newly:
             events.append(
                 session,

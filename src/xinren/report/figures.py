@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Engine, Select, and_, case, distinct, func
 from sqlalchemy.orm import Session
 
 from xinren.cases.tables import cases
-from xinren.catalog.tables import interceptions, reviews
+from xinren.catalog.tables import interceptions
 from xinren.clock import Clock
 from xinren.errors import XinrenError
 from xinren.events.tables import outbox
@@ -24,6 +24,7 @@ from xinren.remedies.tables import recovery_claims, remedy_payments
 from xinren.remedies.tables import remedies as remedy_rows
 from xinren.report import model
 from xinren.report.model import Period
+from xinren.reviews.tables import reviews
 from xinren.rules import rulebooks
 from xinren.rules.model import Automation
 from xinren.rules.tables import appeals, notices, sanctions, violations

@@ -28,7 +28,6 @@ from xinren.api.deps import (
 from xinren.api.idempotency import once
 from xinren.api.routes.documents import may_read
 from xinren.api.types import Amount, Units
-from xinren.catalog import reviews as reviews_service
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
 from xinren.detect import pdq
@@ -38,6 +37,7 @@ from xinren.documents import service as documents
 from xinren.documents.store import FileStore
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.ids import SCOPE_SEP, payload_hash, scoped
+from xinren.reviews import service as reviews_service
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 

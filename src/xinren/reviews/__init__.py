@@ -1,0 +1,1 @@
+"""Reviews of listings and merchants' appeals against reviews excluded as fake."""
