@@ -7,7 +7,8 @@ on PostgreSQL one statement each way, whatever the batch size.
 
 The write path itself is `ledger.writes`; opening and reading accounts is `ledger.accounts`, the
 other reads `ledger.reads`. This module holds the one-operation wrappers of the Python API and
-names all of them, so callers keep one entry point (``from xinren.ledger import service``).
+the hold-expiry timer handler, and names all of them, so callers keep one entry point
+(``from xinren.ledger import service``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from xinren.clock import Clock
 from xinren.errors import ValidationFailed
+from xinren.ids import SYSTEM_PREFIX
 from xinren.ledger import model
 from xinren.ledger.accounts import (
     Reservation,
@@ -31,7 +33,7 @@ from xinren.ledger.accounts import (
     reservations,
     reserve,
 )
-from xinren.ledger.model import ExpiryAction, Meta
+from xinren.ledger.model import ExpiryAction, HoldStatus, Meta
 from xinren.ledger.reads import (
     HistoryLine,
     TransferView,
@@ -41,6 +43,8 @@ from xinren.ledger.reads import (
     totals_by_currency,
 )
 from xinren.ledger.writes import HOLD_EXPIRY, Outcome, Result, submit, submit_one
+from xinren.timers import service as timers
+from xinren.timers.model import Timer
 
 __all__ = [
     "HOLD_EXPIRY",
@@ -184,3 +188,20 @@ def pause(session: Session, clock: Clock, key: str, hold_id: int) -> Result:
 
 def resume(session: Session, clock: Clock, key: str, hold_id: int) -> Result:
     return submit_one(session, clock, model.ResumeOp(Meta(key), hold_id))
+
+
+@timers.handler(HOLD_EXPIRY)
+def _expire_hold(session: Session, clock: Clock, timer: Timer) -> None:
+    """Run a hold's expiry action; the key makes a second run a harmless replay."""
+    found = get_hold(session, int(timer.subject))
+    if found.status is not HoldStatus.PENDING or found.paused or found.expires_at is None:
+        return
+    if found.expires_at > clock.now():  # extended after this timer was read
+        return
+    meta = Meta(f"{SYSTEM_PREFIX}expire:{found.id}", "hold_expired")
+    op: model.Operation = (
+        model.PostOp(meta, found.id)
+        if found.expiry_action is ExpiryAction.POST
+        else model.VoidOp(meta, found.id)
+    )
+    submit_one(session, clock, op, system=True)

@@ -1,7 +1,7 @@
 """The ledger's one write path: `submit` loads and locks what a batch touches, finds used keys
 (`storage.load`), lets `model.plan_batch` decide every operation and writes the accepted ones
 (`storage.write`); a replayed key returns its first result. Keeping hold expiry timers in step
-with the holds, and running an expiry, are part of the same write."""
+with the holds is part of the same write (the expiry itself runs in `service`)."""
 
 from __future__ import annotations
 
@@ -25,13 +25,11 @@ from xinren.errors import (
     ValidationFailed,
     XinrenError,
 )
-from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, payload_hash
+from xinren.ids import check_idempotency_key, payload_hash
 from xinren.ledger import model, storage
-from xinren.ledger.model import ExpiryAction, Hold, HoldStatus, Kind, Meta, Operation
-from xinren.ledger.reads import get_hold
+from xinren.ledger.model import Hold, HoldStatus, Kind, Operation
 from xinren.ledger.tables import transfers
 from xinren.timers import service as timers
-from xinren.timers.model import Timer
 
 HOLD_EXPIRY = "ledger.hold_expiry"
 
@@ -283,20 +281,3 @@ def submit_one(
     if isinstance(outcome, XinrenError):
         raise outcome
     return outcome
-
-
-@timers.handler(HOLD_EXPIRY)
-def _expire_hold(session: Session, clock: Clock, timer: Timer) -> None:
-    """Run a hold's expiry action; the key makes a second run a harmless replay."""
-    found = get_hold(session, int(timer.subject))
-    if found.status is not HoldStatus.PENDING or found.paused or found.expires_at is None:
-        return
-    if found.expires_at > clock.now():  # extended after this timer was read
-        return
-    meta = Meta(f"{SYSTEM_PREFIX}expire:{found.id}", "hold_expired")
-    op: model.Operation = (
-        model.PostOp(meta, found.id)
-        if found.expiry_action is ExpiryAction.POST
-        else model.VoidOp(meta, found.id)
-    )
-    submit_one(session, clock, op, system=True)

@@ -1,0 +1,182 @@
+"""The PostgreSQL implementation: `load` and `write` as ONE statement each over arrays
+(``unnest``), on the session's own connection, with parameters in binary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from xinren.ledger.storage.rows import (
+    Loaded,
+    Rows,
+    Written,
+    account_from_row,
+    hold_from_row,
+    paused_ms,
+    stored_op,
+)
+
+_ACCOUNT_COLS = (
+    "id, code, currency, debits_must_not_exceed_credits, credits_must_not_exceed_debits, "
+    "debits_posted, credits_posted, debits_pending, credits_pending, owner"
+)
+_HOLD_COLS = (
+    "id, debit_account_id, credit_account_id, amount, currency, status, expires_at, "
+    "expiry_action, paused_remaining_ms, posted_amount"
+)
+
+_LOAD_PG = f"""
+WITH h AS (
+  SELECT {_HOLD_COLS} FROM ledger_holds
+  WHERE id IN (SELECT unnest(%(hold_ids)b::bigint[]))
+  ORDER BY id FOR UPDATE
+), a AS (
+  SELECT {_ACCOUNT_COLS} FROM ledger_accounts
+  WHERE id IN (
+    SELECT id FROM ledger_accounts WHERE code IN (SELECT unnest(%(codes)b::text[]))
+    UNION ALL SELECT debit_account_id FROM h
+    UNION ALL SELECT credit_account_id FROM h)
+  ORDER BY id FOR UPDATE
+)
+SELECT
+  (SELECT json_agg(h) FROM h),
+  (SELECT json_agg(a) FROM a),
+  (SELECT json_agg(t) FROM (
+     SELECT t.id, t.kind, t.idempotency_key, t.payload_hash, t.created_at, t.hold_id,
+            nh.id AS new_hold_id
+     FROM unnest(%(keys)b::text[]) AS k(key)
+     JOIN ledger_transfers t ON t.idempotency_key = k.key
+     LEFT JOIN ledger_holds nh ON nh.transfer_id = t.id) t)
+"""
+
+_WRITE_PG = """
+WITH claimed AS (
+  INSERT INTO ledger_transfers
+    (idempotency_key, kind, payload_hash, reason, refs, hold_id, created_at)
+  SELECT * FROM unnest(%(t_key)b::text[], %(t_kind)b::text[], %(t_hash)b::text[],
+                       %(t_reason)b::text[], %(t_refs)b::text[]::json[], %(t_hold)b::bigint[],
+                       %(t_at)b::timestamptz[])
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id, idempotency_key
+), ent AS (
+  INSERT INTO ledger_entries
+    (transfer_id, account_id, debits_posted, credits_posted, debits_pending, credits_pending)
+  SELECT c.id, v.aid, v.dp, v.cp, v.dq, v.cq
+  FROM unnest(%(e_key)b::text[], %(e_aid)b::bigint[], %(e_dp)b::bigint[], %(e_cp)b::bigint[],
+              %(e_dq)b::bigint[], %(e_cq)b::bigint[])
+       WITH ORDINALITY AS v(key, aid, dp, cp, dq, cq, n)
+  JOIN claimed c ON c.idempotency_key = v.key
+  ORDER BY v.n
+  RETURNING account_id, debits_posted, credits_posted, debits_pending, credits_pending
+), bal AS (
+  UPDATE ledger_accounts a SET
+    debits_posted = a.debits_posted + s.dp, credits_posted = a.credits_posted + s.cp,
+    debits_pending = a.debits_pending + s.dq, credits_pending = a.credits_pending + s.cq
+  FROM (SELECT account_id, sum(debits_posted)::bigint AS dp, sum(credits_posted)::bigint AS cp,
+               sum(debits_pending)::bigint AS dq, sum(credits_pending)::bigint AS cq
+        FROM ent GROUP BY account_id) s
+  WHERE a.id = s.account_id
+  RETURNING a.id
+), newh AS (
+  INSERT INTO ledger_holds (transfer_id, debit_account_id, credit_account_id, amount, currency,
+                            status, expires_at, expiry_action)
+  SELECT c.id, v.d, v.cr, v.amt, v.cur, 'pending', v.exp, v.act
+  FROM unnest(%(h_key)b::text[], %(h_debit)b::bigint[], %(h_credit)b::bigint[],
+              %(h_amount)b::bigint[], %(h_cur)b::text[], %(h_exp)b::timestamptz[],
+              %(h_act)b::text[]) AS v(key, d, cr, amt, cur, exp, act)
+  JOIN claimed c ON c.idempotency_key = v.key
+  RETURNING id, transfer_id
+), chg AS (
+  UPDATE ledger_holds h SET
+    status = v.status, expires_at = v.exp, paused_remaining_ms = v.paused,
+    posted_amount = v.posted,
+    resolved_by = CASE WHEN v.resolved THEN c.id END,
+    resolved_at = CASE WHEN v.resolved THEN %(now)b::timestamptz END
+  FROM unnest(%(u_key)b::text[], %(u_id)b::bigint[], %(u_status)b::text[],
+              %(u_exp)b::timestamptz[], %(u_paused)b::bigint[], %(u_posted)b::bigint[],
+              %(u_resolved)b::boolean[]) AS v(key, hid, status, exp, paused, posted, resolved)
+  JOIN claimed c ON c.idempotency_key = v.key
+  WHERE h.id = v.hid AND h.status = 'pending'
+  RETURNING h.id
+)
+SELECT 'c', id, idempotency_key FROM claimed
+UNION ALL SELECT 'h', newh.id, claimed.idempotency_key
+  FROM newh JOIN claimed ON claimed.id = newh.transfer_id
+UNION ALL SELECT 'u', id, NULL FROM chg
+UNION ALL SELECT 'b', count(*), NULL FROM bal
+"""
+
+
+# Plain transfers skip the hold CTEs: a fifth less server time per one-at-a-time transfer.
+_WRITE_PG_NO_HOLDS = (
+    _WRITE_PG[: _WRITE_PG.index("), newh AS (")]
+    + """)
+SELECT 'c', id, idempotency_key FROM claimed
+UNION ALL SELECT 'b', count(*), NULL FROM bal
+"""
+)
+
+
+def _cursor(session: Session) -> Any:
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
+def load_pg(session: Session, hold_ids: list[int], codes: list[str], keys: list[str]) -> Loaded:
+    with _cursor(session) as cur:
+        cur.execute(_LOAD_PG, {"hold_ids": hold_ids, "codes": codes, "keys": keys}, prepare=True)
+        held, accts, found = cur.fetchone()
+    loaded_accounts = {r["code"]: account_from_row(r) for r in accts or ()}
+    return Loaded(
+        loaded_accounts,
+        {r["id"]: hold_from_row(r) for r in held or ()},
+        {r["idempotency_key"]: stored_op(r) for r in found or ()},
+    )
+
+
+def write_pg(session: Session, rows: Rows) -> Written:
+    t, e, nh, ch = rows.transfers, rows.entries, rows.new_holds, rows.changed_holds
+    params = {
+        "t_key": [r[0] for r in t],
+        "t_kind": [r[1] for r in t],
+        "t_hash": [r[2] for r in t],
+        "t_reason": [r[3] for r in t],
+        "t_refs": [r[4] for r in t],
+        "t_hold": [r[5] for r in t],
+        "t_at": [r[6] for r in t],
+        "e_key": [r[0] for r in e],
+        "e_aid": [r[1] for r in e],
+        "e_dp": [r[2].debits_posted for r in e],
+        "e_cp": [r[2].credits_posted for r in e],
+        "e_dq": [r[2].debits_pending for r in e],
+        "e_cq": [r[2].credits_pending for r in e],
+        "h_key": [k for k, _ in nh],
+        "h_debit": [h.debit_account_id for _, h in nh],
+        "h_credit": [h.credit_account_id for _, h in nh],
+        "h_amount": [h.amount for _, h in nh],
+        "h_cur": [h.currency for _, h in nh],
+        "h_exp": [h.expires_at for _, h in nh],
+        "h_act": [h.expiry_action.value if h.expiry_action else None for _, h in nh],
+        "u_key": [k for k, _, _ in ch],
+        "u_id": [h.id for _, h, _ in ch],
+        "u_status": [h.status.value for _, h, _ in ch],
+        "u_exp": [h.expires_at for _, h, _ in ch],
+        "u_paused": [paused_ms(h) for _, h, _ in ch],
+        "u_posted": [h.posted_amount for _, h, _ in ch],
+        "u_resolved": [resolved for _, _, resolved in ch],
+        "now": t[0][6] if t else None,
+    }
+    claimed: dict[str, int] = {}
+    new_holds: dict[str, int] = {}
+    changed = 0
+    with _cursor(session) as cur:
+        sql = _WRITE_PG if nh or ch else _WRITE_PG_NO_HOLDS
+        cur.execute(sql, params, prepare=True)
+        for tag, ident, key in cur.fetchall():
+            if tag == "c":
+                claimed[key] = ident
+            elif tag == "h":
+                new_holds[key] = ident
+            elif tag == "u":
+                changed += 1
+    return Written(claimed, new_holds, changed)
