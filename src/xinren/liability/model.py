@@ -7,7 +7,7 @@ who answers for what is a new policy version, reviewed like any rule, not a code
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -51,11 +51,24 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class UntraceableRule:
+    """Who pays first when there is no chain to resolve liability on (see `untraceable`)."""
+
+    id: str
+    when: Mapping[str, bool]  # only seller_identified
+    pays_first: str  # seller | platform
+    recover_from: tuple[str, ...]
+    explain: str
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     version: str
     precedence: tuple[tuple[str, str], ...]  # (criterion, reason)
     rules: tuple[Rule, ...]
     accredited_only: bool = True  # unaccredited lab reports are not admissible at all
+    untraceable: tuple[UntraceableRule, ...] = ()
 
 
 def parse_policy(version: str, body: Mapping[str, Any]) -> Policy:
@@ -99,7 +112,43 @@ def parse_policy(version: str, body: Mapping[str, Any]) -> Policy:
     admissible = body["evidence"].get("admissible", "accredited_only")
     if admissible not in ("accredited_only", "any"):
         raise ValueError("evidence.admissible is accredited_only or any")
-    return Policy(version, tuple(precedence), tuple(rules), admissible == "accredited_only")
+    return Policy(
+        version,
+        tuple(precedence),
+        tuple(rules),
+        admissible == "accredited_only",
+        _untraceable(body.get("untraceable") or (), roles),
+    )
+
+
+def _untraceable(
+    items: Iterable[Mapping[str, Any]], roles: Callable[[Any, str], tuple[str, ...]]
+) -> tuple[UntraceableRule, ...]:
+    out = []
+    for raw in items:
+        where = f"untraceable rule {raw.get('id')!r}"
+        when = dict(raw.get("when") or {})
+        if set(when) - {"seller_identified"} or not all(isinstance(v, bool) for v in when.values()):
+            raise ValueError(f"{where}: the only condition is seller_identified, true or false")
+        pays = roles([raw["pays_first"]], where)[0]
+        recover = roles(raw.get("recover_from"), where)
+        if set((pays, *recover)) - {"seller", "platform"}:
+            raise ValueError(f"{where}: without a chain only the seller or the platform is known")
+        if not raw.get("basis") or not raw.get("explain"):
+            raise ValueError(f"{where}: name the legal basis and the explanation")
+        out.append(
+            UntraceableRule(
+                str(raw["id"]),
+                when,
+                pays,
+                recover,
+                " ".join(str(raw["explain"]).split()),
+                " ".join(str(raw["basis"]).split()),
+            )
+        )
+    if not out or out[-1].when:
+        raise ValueError("the last untraceable rule must have no conditions")
+    return tuple(out)
 
 
 # --- which lab report prevails ---
@@ -360,3 +409,39 @@ def _cleared_why(facts: Facts, party: str) -> tuple[str, ...]:
     else:
         lines.append(f"{party}'s part in the chain is authorized and evidenced by events")
     return tuple(lines)
+
+
+# --- who pays the buyer first ---
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays the buyer first, whom it recovers from, and why (written on the remedy)."""
+
+    party: str  # a party, or "platform" (the guarantee fund)
+    recover_from: tuple[str, ...]
+    why: str
+
+
+def traceable(has_listing: bool, finding: str) -> bool:
+    """Liability is resolved on the chain of custody only for an order of a listing (whose
+    batch and chain are on record) and a finding the liability rules cover."""
+    return has_listing and finding in {f.value for f in Finding}
+
+
+def payer_of(assignment: Assignment) -> Payer:
+    """The payer a resolved assignment names."""
+    return Payer(
+        assignment.pays_first.party,
+        tuple(x.party for x in assignment.recover_from),
+        f"liability rule {assignment.rule}",
+    )
+
+
+def untraceable_payer(policy: Policy, seller: str, seller_identified: bool) -> Payer:
+    """Who pays first for an order liability cannot be traced on: the first untraceable rule
+    of the policy whose condition holds."""
+    facts = {"seller_identified": seller_identified}
+    rule = next(r for r in policy.untraceable if all(facts[k] == v for k, v in r.when.items()))
+    party = {"seller": seller, "platform": "platform"}
+    return Payer(party[rule.pays_first], tuple(party[r] for r in rule.recover_from), rule.explain)

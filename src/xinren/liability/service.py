@@ -15,7 +15,8 @@ from xinren.clock import Clock
 from xinren.errors import ValidationFailed
 from xinren.events import service as events
 from xinren.liability import model
-from xinren.liability.model import Assignment, Facts, Finding
+from xinren.liability.model import Assignment, Facts, Finding, Payer
+from xinren.orders.service import OrderView
 from xinren.parties import service as parties
 from xinren.provenance import chain as chains
 from xinren.provenance.model import Chain
@@ -136,6 +137,18 @@ def assess(
         },
     )
     return result, chain
+
+
+def who_pays_first(
+    session: Session, clock: Clock, order: OrderView, finding: str, *, assessed_by: str
+) -> Payer:
+    """Who pays the buyer of `order` first and whom it recovers from: the recorded liability
+    resolution where the order can be traced, else the policy's untraceable rule."""
+    if model.traceable(order.listing_id is not None, finding):
+        result, _ = assess(session, clock, order.id, finding, assessed_by=assessed_by)
+        return model.payer_of(result)
+    identified = parties.identities(session, {"seller": order.merchant})["seller"] is not None
+    return model.untraceable_payer(policy(), order.merchant, identified)
 
 
 def history(session: Session, order_id: int) -> list[dict[str, object]]:

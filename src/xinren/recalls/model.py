@@ -65,3 +65,30 @@ def remedy(
             compensation = max(rule.multiple * total, rule.minimum) if rule.multiple else 0
             return Remedy(max(still_paid, 0), compensation, rule.basis)
     raise ValidationFailed(f"the recall policy has no remedy for {finding.value}", field="finding")
+
+
+@dataclass(frozen=True, slots=True)
+class Sold:
+    """A paid, not cancelled order of the recalled batch, as the recall needs it."""
+
+    order_id: int
+    buyer: str
+    currency: str
+    category: str
+    total: int
+    still_paid: int  # paid and not refunded
+    shipped: bool  # the goods left the shop (the order was ever shipped)
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    sold: Sold
+    remedy: Remedy
+
+
+def plan_recall(rules: tuple[RemedyRule, ...], finding: Finding, sold: list[Sold]) -> list[Owed]:
+    """What each buyer of the batch is owed, in the order the orders were read."""
+    return [
+        Owed(s, remedy(rules, finding, s.category, s.total, s.still_paid, shipped=s.shipped))
+        for s in sold
+    ]

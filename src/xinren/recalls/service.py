@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,6 +83,22 @@ def recall_batch(
 ) -> Recall:
     """Open a recall; a retry with the same key returns it unchanged."""
     check_idempotency_key(key)
+    finding = _check(session, finding, reason, evidence)
+    done = _replayed(session, key, batch_id, finding, reason, evidence)
+    if done is not None:
+        return done
+    batch = catalog.get_batch(session, batch_id)
+    version, rules = _rules()
+    now = clock.now()
+    recall_id = _open(session, key, batch.id, finding, reason, evidence, decided_by, version, now)
+    owed = model.plan_recall(rules, finding, _sold(session, batch.id))
+    _record(session, clock, now, recall_id, (batch.id, batch.lot), finding, reason, owed)
+    return get_recall(session, recall_id)
+
+
+def _check(
+    session: Session, finding: Finding | str, reason: str, evidence: Sequence[str]
+) -> Finding:
     try:
         finding = Finding(finding)
     except ValueError:
@@ -99,45 +116,73 @@ def recall_batch(
             documents.get(session, sha)
         except NotFound:
             raise NotFound(f"evidence: no document {sha}", field="evidence") from None
+    return finding
+
+
+def _replayed(
+    session: Session,
+    key: str,
+    batch_id: int,
+    finding: Finding,
+    reason: str,
+    evidence: Sequence[str],
+) -> Recall | None:
     done = session.execute(select(recalls).where(recalls.c.idempotency_key == key)).first()
-    if done is not None:
-        if (done.batch_id, done.finding, done.reason, list(done.evidence)) != (
-            batch_id,
-            finding.value,
-            reason,
-            list(evidence),
-        ):
-            raise IdempotencyKeyReused(
-                f"idempotency key {key!r} opened recall {done.id} of another batch or finding",
-                field="idempotency_key",
-            )
-        return get_recall(session, done.id, replayed=True)
-    batch = catalog.get_batch(session, batch_id)
-    version, rules = _rules()
-    now = clock.now()
+    if done is None:
+        return None
+    if (done.batch_id, done.finding, done.reason, list(done.evidence)) != (
+        batch_id,
+        finding.value,
+        reason,
+        list(evidence),
+    ):
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} opened recall {done.id} of another batch or finding",
+            field="idempotency_key",
+        )
+    return get_recall(session, done.id, replayed=True)
+
+
+def _open(
+    session: Session,
+    key: str,
+    batch_id: int,
+    finding: Finding,
+    reason: str,
+    evidence: Sequence[str],
+    decided_by: str,
+    version: str,
+    now: datetime,
+) -> int:
     try:
         with session.begin_nested():
-            recall_id = session.execute(
-                recalls.insert().returning(recalls.c.id),
-                dict(
-                    idempotency_key=key,
-                    batch_id=batch.id,
-                    finding=finding.value,
-                    reason=reason,
-                    evidence=list(evidence),
-                    decided_by=decided_by,
-                    policy_version=version,
-                    created_at=now,
-                ),
-            ).scalar_one()
+            return int(
+                session.execute(
+                    recalls.insert().returning(recalls.c.id),
+                    dict(
+                        idempotency_key=key,
+                        batch_id=batch_id,
+                        finding=finding.value,
+                        reason=reason,
+                        evidence=list(evidence),
+                        decided_by=decided_by,
+                        policy_version=version,
+                        created_at=now,
+                    ),
+                ).scalar_one()
+            )
     except IntegrityError:
         raise ConcurrentRequest(
             f"another recall with key {key!r} is being opened; retry to get it",
             field="idempotency_key",
         ) from None
+
+
+def _sold(session: Session, batch_id: int) -> list[model.Sold]:
+    """Every paid, not cancelled order of the batch, read once."""
     affected = session.execute(
         select(orders)
-        .where(orders.c.batch_id == batch.id)
+        .where(orders.c.batch_id == batch_id)
         .where(orders.c.paid > 0)
         .where(orders.c.status != "cancelled")
         .order_by(orders.c.id)
@@ -151,59 +196,92 @@ def recall_batch(
             .where(order_actions.c.order_id.in_([o.id for o in affected]))
         )
     )
-    tasks = []
-    for o in affected:
-        owed = model.remedy(
-            rules, finding, o.category, o.total, o.paid - o.refunded, shipped=o.id in shipped
+    return [
+        model.Sold(
+            o.id, o.buyer, o.currency, o.category, o.total, o.paid - o.refunded, o.id in shipped
         )
-        tasks.append(
-            dict(
-                recall_id=recall_id,
-                order_id=o.id,
-                buyer=o.buyer,
-                currency=o.currency,
-                refund=owed.refund,
-                compensation=owed.compensation,
-                basis=owed.basis,
-                status="pending",
-                created_at=now,
-            )
+        for o in affected
+    ]
+
+
+def _record(
+    session: Session,
+    clock: Clock,
+    now: datetime,
+    recall_id: int,
+    batch: tuple[int, str],
+    finding: Finding,
+    reason: str,
+    owed: list[model.Owed],
+) -> None:
+    """The pending remedy tasks, the recall's event and one notice to each buyer."""
+    batch_id, lot = batch
+    if owed:
+        session.execute(
+            remedy_tasks.insert(),
+            [
+                dict(
+                    recall_id=recall_id,
+                    order_id=o.sold.order_id,
+                    buyer=o.sold.buyer,
+                    currency=o.sold.currency,
+                    refund=o.remedy.refund,
+                    compensation=o.remedy.compensation,
+                    basis=o.remedy.basis,
+                    status="pending",
+                    created_at=now,
+                )
+                for o in owed
+            ],
         )
-    if tasks:
-        session.execute(remedy_tasks.insert(), tasks)
     events.append(
         session,
         clock,
         "recall.opened",
-        f"batch:{batch.id}",
+        f"batch:{batch_id}",
         {
             "recall": recall_id,
-            "batch": batch.id,
-            "lot": batch.lot,
+            "batch": batch_id,
+            "lot": lot,
             "finding": finding.value,
             "reason": reason,
-            "orders": len(tasks),
+            "orders": len(owed),
         },
     )
-    for t in tasks:
+    for o in owed:
         events.append(
             session,
             clock,
             "recall.notice",
-            str(t["buyer"]),
+            o.sold.buyer,
             {
                 "recall": recall_id,
-                "order": t["order_id"],
-                "batch": batch.id,
+                "order": o.sold.order_id,
+                "batch": batch_id,
                 "reason": reason,
-                "refund": t["refund"],
-                "compensation": t["compensation"],
-                "currency": t["currency"],
+                "refund": o.remedy.refund,
+                "compensation": o.remedy.compensation,
+                "currency": o.sold.currency,
                 "what_to_do": "stop using the product; your refund and compensation are "
                 "recorded and will be paid to your original payment method",
             },
         )
-    return get_recall(session, recall_id)
+
+
+def pending_tasks(session: Session, recall_id: int, *, lock: bool = False) -> list[Any]:
+    """The recall's remedy tasks not yet paid, in order id order (locked when `lock`)."""
+    q = (
+        select(remedy_tasks)
+        .where(remedy_tasks.c.recall_id == recall_id)
+        .where(remedy_tasks.c.status == "pending")
+        .order_by(remedy_tasks.c.order_id, remedy_tasks.c.id)
+    )
+    return list(session.execute(q.with_for_update() if lock else q).all())
+
+
+def mark_paid(session: Session, task_id: int) -> None:
+    """A remedy task the remedies context paid."""
+    session.execute(update(remedy_tasks).where(remedy_tasks.c.id == task_id).values(status="paid"))
 
 
 def get_recall(session: Session, recall_id: int, replayed: bool = False) -> Recall:
