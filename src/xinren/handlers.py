@@ -11,9 +11,9 @@ HANDLER_MODULES: tuple[str, ...] = (
     "xinren.cases.service",
     "xinren.detect.service",
     "xinren.ledger.service",
-    "xinren.orders.service",
+    "xinren.orders.actions",
     "xinren.remedies.service",
-    "xinren.rules.service",
+    "xinren.rules.sanctioning",
 )
 
 

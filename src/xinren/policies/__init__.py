@@ -77,6 +77,20 @@ def platform_rate_bp(category: str) -> int:
     return int(rates.get(category, rates["default"]))
 
 
+def host_rate_cap_bp() -> int:
+    """The most a host may take of an order (commissions.yaml says why); checked to leave the
+    merchant a share under the highest platform rate."""
+    p = load("commissions")
+    cap = int(p.get("host_rate_bp_max"))
+    highest = max(int(r) for r in p.get("platform_rate_bp").values())
+    if cap < 0 or cap + highest > 10_000:
+        raise ValueError(
+            f"commissions {p.version}: host_rate_bp_max {cap} plus the highest platform rate "
+            f"{highest} exceeds 10000 bp, which would leave the merchant a negative share"
+        )
+    return cap
+
+
 def required_deposit(category: str) -> tuple[int, str]:
     """The deposit a merchant must hold to sell in `category`: (minor units, currency)."""
     p = load("deposits")

@@ -11,7 +11,7 @@ from xinren.catalog import service as catalog
 from xinren.catalog.tables import live_claims
 from xinren.documents import service as documents
 from xinren.errors import NotFound, ValidationFailed
-from xinren.events.tables import outbox
+from xinren.events import service as events
 from xinren.orders.tables import orders
 
 _ID = re.compile(r"^[0-9]{1,18}$")
@@ -51,7 +51,7 @@ def evidence_type(session: Session, ref: str, about: str | None = None) -> str:
             live = catalog.get_live_session(session, row.session_id)
             found, owner = "live_claim", {live.merchant, live.host}
     elif kind == "event":
-        if session.execute(select(outbox.c.id).where(outbox.c.id == int(ident))).first():
+        if [e for e in events.read(session, after=int(ident) - 1, limit=1) if e.id == int(ident)]:
             found = "event"
     else:
         raise ValidationFailed(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from typing import Literal
 
 from xinren.errors import Conflict, ValidationFailed
@@ -347,88 +346,11 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 
 
-ReturnReason = Literal["no_reason", "not_as_described", "defective"]
-
-
-@dataclass(frozen=True, slots=True)
-class ReturnDecision:
-    allowed: bool
-    why: str
-    shipping_paid_by: str | None = None
-
-
-#: the most units one order line may count
-MAX_QUANTITY = 1_000_000
-
-
 def returns_stock(before: Order, after: Order) -> bool:
     """The order's units go back on sale when it closes without the goods ever leaving the
     merchant (cancelled, or refunded in full before shipment)."""
     never_shipped = before.status in (Status.CREATED, Status.PAID)
     return never_shipped and after.status in (Status.CANCELLED, Status.REFUNDED)
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """What an order line costs by its listing: the price of every unit, less a discount the
-    platform grants explicitly (and records with its reason)."""
-
-    unit_price: int
-    quantity: int
-    discount: int = 0
-
-    @property
-    def gross(self) -> int:
-        return self.unit_price * self.quantity
-
-    @property
-    def total(self) -> int:
-        return self.gross - self.discount
-
-
-def line_problem(line: Line, max_amount: int) -> tuple[str, str] | None:
-    """(field, why) if the line cannot be ordered as it is, else None."""
-    if line.gross > max_amount:
-        return "quantity", f"{line.quantity} x {line.unit_price} is more than {max_amount}"
-    if not 0 <= line.discount < line.gross:
-        return "discount", f"a discount is at least 0 and less than the price ({line.gross})"
-    return None
-
-
-def return_eligibility(
-    *,
-    reason: ReturnReason,
-    category: str,
-    delivered_at: datetime | None,
-    now: datetime,
-    opened: bool,
-    window: timedelta,
-    exempt: dict[str, str],
-    exempt_when_opened: frozenset[str],
-    shipping_paid_by: dict[str, str],
-) -> ReturnDecision:
-    """May the buyer return the goods for `reason`, and who pays to send them back?
-
-    Goods not as described or defective may always be returned at the merchant's cost; a
-    no-reason return needs the goods delivered no more than `window` ago and a category the
-    policy does not exempt.
-    """
-    payer = shipping_paid_by.get(reason)
-    if reason != "no_reason":
-        return ReturnDecision(True, f"return for {reason.replace('_', ' ')}", payer)
-    if delivered_at is None:
-        return ReturnDecision(False, "the goods have not been delivered yet")
-    if now - delivered_at > window:
-        return ReturnDecision(
-            False,
-            f"the {window.days}-day no-reason window closed "
-            f"{(now - delivered_at - window).days} day(s) ago",
-        )
-    if category in exempt:
-        return ReturnDecision(False, f"{exempt[category]} are exempt from no-reason returns")
-    if opened and category in exempt_when_opened:
-        return ReturnDecision(False, f"opened {category} goods are exempt from no-reason returns")
-    return ReturnDecision(True, f"within the {window.days}-day no-reason window", payer)
 
 
 def may_act(role: str, action: Action) -> bool:

@@ -1,0 +1,388 @@
+"""Acting on an order: the state machine decides (`model.decide`), then its effects are carried
+out in the caller's one transaction: ledger movements (payment into escrow, refunds, the
+settlement split of `model.settle_shares`), the auto-confirm countdown (`model.plan_countdown`)
+and the other order timers, the stock, the row, the action log and the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from xinren import policies
+from xinren.catalog import service as catalog
+from xinren.clock import Clock
+from xinren.errors import IdempotencyKeyReused, ReturnNotAllowed
+from xinren.events import service as events
+from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived, payload_hash
+from xinren.ledger import model as ledger_model
+from xinren.ledger import service as ledger
+from xinren.orders import model
+from xinren.orders.model import Action, AfterSales, Command, Countdown, Order, Status, TimerChange
+from xinren.orders.tables import order_actions, orders
+from xinren.orders.views import (
+    OrderView,
+    _locked_row,
+    _view,
+    available,
+    escrow,
+    get_order,
+    pending_settlement,
+)
+from xinren.parties.deposits import psp
+from xinren.timers import service as timers
+from xinren.timers.model import Timer
+
+AUTO_CONFIRM = "orders.auto_confirm"
+AUTO_CANCEL = "orders.auto_cancel"
+REFUND_DEADLINE = "orders.refund_deadline"
+RELEASE_SETTLEMENT = "orders.release_settlement"
+
+TOPICS = {
+    Action.PAY: "order.paid",
+    Action.CANCEL: "order.cancelled",
+    Action.SHIP: "order.shipped",
+    Action.DELIVER: "order.delivered",
+    Action.CONFIRM: "order.completed",
+    Action.EXTEND: "order.countdown_extended",
+    Action.REQUEST_REFUND: "refund.requested",
+    Action.WITHDRAW_REFUND: "refund.withdrawn",
+    Action.APPROVE_REFUND: "refund.approved",
+    Action.REJECT_REFUND: "refund.rejected",
+    Action.SHIP_RETURN: "return.shipped",
+    Action.RECEIVE_RETURN: "return.received",
+    Action.OPEN_DISPUTE: "dispute.opened",
+    Action.DECIDE_DISPUTE: "dispute.decided",
+}
+
+
+def act(
+    session: Session,
+    clock: Clock,
+    order_id: int,
+    action: Action,
+    key: str,
+    *,
+    actor: str,
+    amount: int | None = None,
+    kind: model.RefundKind | None = None,
+    reason: model.ReturnReason | None = None,
+    opened: bool = False,
+    system: bool = False,
+) -> OrderView:
+    """Run `action` on the order with its effects, once per idempotency key.
+
+    The order is locked before the key is looked up, so a duplicate sent while the first
+    request is still running waits for it and then replays it instead of being refused.
+    """
+    check_idempotency_key(key, system=system)
+    row = _locked_row(session, order_id)
+    digest = payload_hash(
+        {
+            "order": order_id,
+            "action": action.value,
+            "amount": amount,
+            "kind": kind,
+            "reason": reason,
+            "opened": opened,
+        }
+    )
+    done = session.execute(
+        select(order_actions).where(order_actions.c.idempotency_key == key)
+    ).first()
+    if done is not None:
+        if done.payload_hash != digest:
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} was used for {done.action} on order {done.order_id}",
+                field="idempotency_key",
+            )
+        return replace(get_order(session, done.order_id), replayed=True)
+    before = _view(row)
+    after, effects = model.decide(before.state, Command(action, amount, kind))
+    now = clock.now()
+    extra: dict[str, Any] = {}
+    if action is Action.DELIVER:
+        extra["delivered_at"] = now
+    if action is Action.REQUEST_REFUND and kind == "return_and_refund":
+        extra.update(_return_terms(row, reason or "not_as_described", opened, now))
+    countdown = _carry_out(session, clock, row, key, effects)
+    _other_timers(session, clock, order_id, before.state, after, now)
+    if row.listing_id is not None and model.returns_stock(before.state, after):
+        catalog.return_stock(session, row.listing_id, row.quantity)
+    change = (before.state, after, countdown, now)
+    _record(session, clock, row, action, key, digest, actor, change, extra)
+    return get_order(session, order_id)
+
+
+def _carry_out(
+    session: Session, clock: Clock, row: Any, key: str, effects: list[model.Effect]
+) -> model.CountdownState:
+    """Do the decision's effects in order; the countdown they leave."""
+    countdown = model.CountdownState(row.countdown_due_at, row.countdown_left_ms)
+    for n, effect in enumerate(effects):
+        ledger_key = derived("order", row.id, key, n)
+        if isinstance(effect, model.Hold):
+            ledger.create_account(session, clock, psp(row.currency), row.currency)
+            _move(
+                session,
+                clock,
+                ledger_key,
+                psp(row.currency),
+                escrow(row.id),
+                effect.amount,
+                "payment",
+                row.id,
+            )
+        elif isinstance(effect, model.Refund):
+            _move(
+                session,
+                clock,
+                ledger_key,
+                escrow(row.id),
+                psp(row.currency),
+                effect.amount,
+                "refund",
+                row.id,
+            )
+        elif isinstance(effect, model.Settle):
+            _settle(session, clock, ledger_key, row, effect.amount)
+        else:
+            countdown = _countdown(session, clock, row, effect, countdown)
+    return countdown
+
+
+def _record(
+    session: Session,
+    clock: Clock,
+    row: Any,
+    action: Action,
+    key: str,
+    digest: str,
+    actor: str,
+    change: tuple[Order, Order, model.CountdownState, datetime],
+    extra: dict[str, Any],
+) -> None:
+    """Write the order's new state (`change`: before, after, the countdown, the action's
+    time), log the action and announce it."""
+    before, after, countdown, now = change
+    session.execute(
+        update(orders)
+        .where(orders.c.id == row.id)
+        .values(
+            status=after.status.value,
+            after_sales=after.after_sales.value,
+            paid=after.paid,
+            refunded=after.refunded,
+            released=after.released,
+            requested=after.requested,
+            request_kind=after.request_kind,
+            extended=after.extended,
+            countdown_due_at=countdown.due,
+            countdown_left_ms=countdown.left_ms,
+            updated_at=now,
+            **extra,
+        )
+    )
+    session.execute(
+        order_actions.insert(),
+        dict(
+            order_id=row.id,
+            action=action.value,
+            idempotency_key=key,
+            payload_hash=digest,
+            from_state=model.label(before),
+            to_state=model.label(after),
+            actor=actor,
+            created_at=now,
+        ),
+    )
+    events.append(
+        session,
+        clock,
+        TOPICS[action],
+        f"order:{row.id}",
+        {
+            "order": row.id,
+            "from": model.label(before),
+            "to": model.label(after),
+            "actor": actor,
+            "refunded": after.refunded,
+            "released": after.released,
+            **{k: v for k, v in extra.items() if k.startswith("return_")},
+        },
+    )
+
+
+def _return_terms(
+    row: Any, reason: model.ReturnReason, opened: bool, now: datetime
+) -> dict[str, Any]:
+    """Check a return against the 7-day policy; say who pays the return shipping."""
+    p = policies.return_policy()
+    decision = model.return_eligibility(
+        reason=reason,
+        category=row.category,
+        delivered_at=row.delivered_at,
+        now=now,
+        opened=opened,
+        window=p.window,
+        exempt=p.exempt,
+        exempt_when_opened=p.exempt_when_opened,
+        shipping_paid_by=p.shipping_paid_by,
+    )
+    if not decision.allowed:
+        raise ReturnNotAllowed(
+            f"no-reason return refused: {decision.why}", field="reason", policy_version=p.version
+        )
+    return {"return_reason": reason, "return_shipping_payer": decision.shipping_paid_by}
+
+
+def _move(
+    session: Session,
+    clock: Clock,
+    key: str,
+    debit: str,
+    credit: str,
+    amount: int,
+    reason: str,
+    order_id: int,
+) -> None:
+    op = ledger_model.TransferOp(
+        ledger_model.Meta(key, reason, {"order": str(order_id)}),
+        (
+            ledger_model.Leg(debit, ledger_model.Side.DEBIT, amount),
+            ledger_model.Leg(credit, ledger_model.Side.CREDIT, amount),
+        ),
+    )
+    ledger.submit_one(session, clock, op, system=True)
+
+
+def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> None:
+    """One transfer: escrow -> merchant share + platform commission + host commission."""
+    shares = model.settle_shares(
+        amount, policies.platform_rate_bp(row.category), row.host_rate_bp, host=bool(row.host)
+    )
+    legs = [ledger_model.Leg(escrow(row.id), ledger_model.Side.DEBIT, amount)]
+    credits = [
+        (pending_settlement(row.merchant), shares.merchant),
+        (f"platform:commission:{row.currency.lower()}", shares.platform),
+        (f"{row.host}:available" if row.host else "", shares.host),
+    ]
+    for code, share in credits:
+        if share > 0:
+            ledger.create_account(
+                session,
+                clock,
+                code,
+                row.currency,
+                debits_must_not_exceed_credits=True,
+                internal=True,
+            )
+            legs.append(ledger_model.Leg(code, ledger_model.Side.CREDIT, share))
+    op = ledger_model.TransferOp(
+        ledger_model.Meta(key, "settlement", {"order": str(row.id)}), tuple(legs)
+    )
+    ledger.submit_one(session, clock, op, system=True)
+    if shares.merchant > 0:
+        due = clock.now() + policies.order_timers().settlement_hold
+        timers.schedule(
+            session, clock, RELEASE_SETTLEMENT, str(row.id), due, {"amount": shares.merchant}
+        )
+
+
+def _countdown(
+    session: Session, clock: Clock, row: Any, effect: Countdown, was: model.CountdownState
+) -> model.CountdownState:
+    """Move the auto-confirm countdown as `model.plan_countdown` says, and its timer with it."""
+    timer_policy = policies.order_timers()
+    period = timer_policy.receipt_period(row.delivery_method) if effect is Countdown.START else None
+    now = clock.now()
+    plan = model.plan_countdown(
+        effect,
+        now=now,
+        due=was.due,
+        left_ms=was.left_ms,
+        receipt_period=period,
+        extension=timer_policy.extension,
+    )
+    subject = str(row.id)
+    if plan.timer is TimerChange.SCHEDULE and plan.due is not None:
+        timers.schedule(session, clock, AUTO_CONFIRM, subject, plan.due)
+    elif plan.timer is TimerChange.RESCHEDULE and plan.due is not None:
+        timers.reschedule(session, AUTO_CONFIRM, subject, plan.due)
+    elif plan.timer is TimerChange.CANCEL:
+        timers.cancel(session, AUTO_CONFIRM, subject)
+    return plan
+
+
+def _other_timers(
+    session: Session, clock: Clock, order_id: int, before: Order, after: Order, now: datetime
+) -> None:
+    """Unshipped orders cancel themselves; unanswered refund requests approve themselves."""
+    subject = str(order_id)
+    timer_policy = policies.order_timers()
+    if before.status is Status.CREATED and after.status is Status.PAID:
+        timers.schedule(session, clock, AUTO_CANCEL, subject, now + timer_policy.unshipped_cancel)
+    elif before.status is Status.PAID and after.status is not Status.PAID:
+        timers.cancel(session, AUTO_CANCEL, subject)
+    waiting_before = before.after_sales is AfterSales.REFUND_REQUESTED
+    waiting_after = after.after_sales is AfterSales.REFUND_REQUESTED
+    if waiting_after and not waiting_before:
+        timers.schedule(
+            session, clock, REFUND_DEADLINE, subject, now + timer_policy.refund_response
+        )
+    elif waiting_before and not waiting_after:
+        timers.cancel(session, REFUND_DEADLINE, subject)
+
+
+def _timer_action(action: Action) -> Any:
+    def run(session: Session, clock: Clock, timer: Timer) -> None:
+        order = get_order(session, int(timer.subject))
+        if action not in model.allowed(order.state):
+            return  # the order moved on (e.g. shipped) after the timer was set
+        act(
+            session,
+            clock,
+            order.id,
+            action,
+            f"{SYSTEM_PREFIX}{timer.kind}:{timer.id}",
+            actor="system",
+            system=True,
+        )
+
+    return run
+
+
+timers.handler(AUTO_CONFIRM)(_timer_action(Action.CONFIRM))
+timers.handler(AUTO_CANCEL)(_timer_action(Action.CANCEL))
+timers.handler(REFUND_DEADLINE)(_timer_action(Action.APPROVE_REFUND))
+
+
+@timers.handler(RELEASE_SETTLEMENT)
+def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
+    """Move an order's settled share from pending settlement to the merchant's available."""
+    row = session.execute(select(orders).where(orders.c.id == int(timer.subject))).one()
+    amount = int((timer.payload or {})["amount"])
+    ledger.create_account(
+        session, clock, available(row.merchant), row.currency, debits_must_not_exceed_credits=True
+    )
+    _move(
+        session,
+        clock,
+        f"{SYSTEM_PREFIX}release:{row.id}",
+        pending_settlement(row.merchant),
+        available(row.merchant),
+        amount,
+        "settlement_release",
+        row.id,
+    )
+    events.append(
+        session,
+        clock,
+        "settlement.released",
+        f"order:{row.id}",
+        {"order": row.id, "merchant": row.merchant, "amount": amount},
+    )
