@@ -17,6 +17,8 @@ from xinren.documents.model import (
     Grant,
     check_digest,
     document_uri,
+    may_file,
+    may_read,
 )
 from xinren.errors import ValidationFailed
 
@@ -94,3 +96,18 @@ def test_a_grant_holds_from_its_first_to_its_last_day_unless_revoked():
     assert grant.valid_on(date(2026, 1, 1)) and grant.valid_on(date(2026, 6, 30))
     assert not grant.valid_on(date(2025, 12, 31)) and not grant.valid_on(date(2026, 7, 1))
     assert not _grant(revoked=True).valid_on(date(2026, 3, 1))
+
+
+def test_evidence_is_read_by_staff_its_issuer_and_the_party_it_is_about():
+    meta = _meta(issuer="lab:3", subject="merchant:acme")
+    assert may_read(meta, None, staff=True)
+    assert may_read(meta, "lab:3", staff=False) and may_read(meta, "merchant:acme", staff=False)
+    assert not may_read(meta, "merchant:rival", staff=False)
+    assert not may_read(meta, None, staff=False)
+
+
+def test_a_party_files_only_documents_it_issued_unless_an_editor_files_them():
+    assert may_file("lab:3", "lab:3", editor=False)
+    assert not may_file("lab:3", "merchant:acme", editor=False)
+    assert not may_file("lab:3", None, editor=False)
+    assert may_file("lab:3", None, editor=True)

@@ -87,3 +87,15 @@ class Grant:
 
     def valid_on(self, day: date) -> bool:
         return not self.revoked and self.valid_from <= day <= self.valid_to
+
+
+def may_read(meta: DocumentMeta, reader: str | None, *, staff: bool) -> bool:
+    """Evidence is for staff, its issuer and the party it is about: invoices and reports carry
+    prices and business terms, so to anyone else a document does not exist."""
+    return staff or (reader is not None and reader in (meta.issuer, meta.subject))
+
+
+def may_file(issuer: str, uploader: str | None, *, editor: bool) -> bool:
+    """Reviewers and the platform file evidence whoever issued it; any other party files only
+    documents it issued itself, so no one can put a report in a lab's or an owner's name."""
+    return editor or issuer == uploader

@@ -17,6 +17,7 @@ from xinren.api.deps import (
     StoreDep,
     is_staff,
 )
+from xinren.documents import model as rules
 from xinren.documents import service as documents
 from xinren.documents.model import DocType, DocumentMeta
 from xinren.errors import Forbidden, NotFound, ValidationFailed
@@ -60,7 +61,7 @@ async def add_document(
     """
     if principal.role not in WRITERS:
         raise Forbidden(f"a {principal.role} may not upload evidence")
-    if principal.role not in EDITORS and issuer != principal.subject:
+    if not rules.may_file(issuer, principal.subject, editor=principal.role in EDITORS):
         raise Forbidden(f"a {principal.role} uploads documents it issued ({principal.subject})")
     content = await request.body()
     if not content:
@@ -81,9 +82,8 @@ async def add_document(
 
 
 def may_read(principal: Principal, doc: documents.Document) -> bool:
-    """Evidence is for staff, its issuer and the party it is about (invoices and reports carry
-    prices and business terms)."""
-    return is_staff(principal) or principal.subject in (doc.meta.issuer, doc.meta.subject)
+    """The caller may read `doc` (the rule is documents.model.may_read)."""
+    return rules.may_read(doc.meta, principal.subject, staff=is_staff(principal))
 
 
 def _readable(session: SessionDep, principal: PrincipalDep, sha256: str) -> documents.Document:
