@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xinren.errors import Conflict, ValidationFailed
@@ -136,3 +137,29 @@ def decide(current: Status, to: Status, *, complete: bool) -> Status:
             field="status",
         )
     return to
+
+
+# --- may this trader act? ---
+
+#: Which active sanctions stop which activity (a clearance or suspension stops everything;
+#: a new-listing ban stops listing, not selling).
+BLOCKING = frozenset({"suspension", "clearance"})
+BLOCKING_LISTINGS = BLOCKING | {"new_listing_ban"}
+
+#: What an unverified trader must do before it may trade.
+NEXT_STEP = {
+    Status.UNVERIFIED: "submit its trader information (legal name, address, contact, "
+    "registration number, payment account, self-certification)",
+    Status.PENDING: "wait for a reviewer to verify it",
+    Status.REJECTED: "it was rejected; see its verification history",
+    Status.SUSPENDED: "it is suspended; see its verification history",
+}
+
+
+def blocking(restrictions: Mapping[str, str | None], *, listing: bool = False) -> list[str]:
+    """The party's active restrictions that stop it trading (or, with `listing`, listing), as
+    'kind until <end>' or 'kind (permanent)', in kind order; empty: nothing stops it."""
+    kinds = sorted(set(restrictions) & (BLOCKING_LISTINGS if listing else BLOCKING))
+    return [
+        f"{k} until {restrictions[k]}" if restrictions[k] else f"{k} (permanent)" for k in kinds
+    ]
