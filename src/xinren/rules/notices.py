@@ -9,16 +9,13 @@ while: they are kept (with the reason) but not queued. Suspensions end on their 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
-from xinren.catalog.tables import listings
 from xinren.clock import Clock
 from xinren.detect import buyers
 from xinren.errors import (
@@ -32,118 +29,44 @@ from xinren.events import service as events
 from xinren.events.tables import outbox
 from xinren.ids import check_idempotency_key
 from xinren.parties import service as parties
-from xinren.rules import rulebooks
-from xinren.rules.model import CATEGORIES, ReporterStanding, Rulebook, reporter_standing
-from xinren.rules.tables import notices, reporters, violations
+from xinren.rules.notice_records import (
+    BUYER_CATEGORIES,
+    MAX_REASON,
+    MAX_TEXT,
+    NOT_PROCESSED,
+    NOTICE_CATEGORIES,
+    OPEN,
+    OUTCOMES,
+    STATUSES,
+    Notice,
+    ReporterRecord,
+    _notice,
+    check_ref,
+)
+from xinren.rules.reporters import reassess, record, reporter_row, set_trusted
+from xinren.rules.tables import notices, violations
 
-#: What a notice may be about: the rulebook's categories, and complaints about buyers.
-BUYER_CATEGORIES = frozenset({"malicious_orders", "malicious_reports"})
-NOTICE_CATEGORIES = CATEGORIES | BUYER_CATEGORIES | {"other"}
-OUTCOMES = ("founded", "unfounded", "manifestly_unfounded")
-OPEN, NOT_PROCESSED = "open", "not_processed"
-STATUSES = (*OUTCOMES, OPEN, NOT_PROCESSED)
-MAX_TEXT = 5000
-MAX_REASON = 2000
+__all__ = [
+    "BUYER_CATEGORIES",
+    "MAX_REASON",
+    "MAX_TEXT",
+    "NOTICE_CATEGORIES",
+    "NOT_PROCESSED",
+    "OPEN",
+    "OUTCOMES",
+    "STATUSES",
+    "Notice",
+    "ReporterRecord",
+    "check_ref",
+    "decide",
+    "file_notice",
+    "get",
+    "queue",
+    "record",
+    "set_trusted",
+]
 
 _TARGET = re.compile(r"^(?:listing:[0-9]{1,18}|(?:merchant|buyer):[a-z0-9_-]{1,64})$")
-_REF = re.compile(r"^[a-z_]{1,20}:[A-Za-z0-9_.@-]{1,79}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    id: int
-    reporter: str
-    target: str  # "listing:12", "merchant:acme" or "buyer:bob"
-    category: str
-    text: str
-    trusted: bool  # filed by a trusted flagger: decided first
-    status: str  # open | founded | unfounded | manifestly_unfounded | not_processed
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
-    violation_id: int | None
-    replayed: bool = False
-    weight: float = 1.0  # how much the reporter's word counts, from its abuse score when filed
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "reporter": self.reporter,
-            "target": self.target,
-            "category": self.category,
-            "text": self.text,
-            "trusted": self.trusted,
-            "weight": round(self.weight, 3),
-            "status": self.status,
-            "created_at": self.created_at.isoformat(),
-            "decided_by": self.decided_by,
-            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
-            "reason": self.reason,
-            "violation_id": self.violation_id,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ReporterRecord:
-    """How a party has used the notice system, and what founded notices say about it."""
-
-    ref: str
-    notices: dict[str, int]  # status -> how many notices it filed
-    manifestly_unfounded_in_window: int
-    standing: ReporterStanding
-    warned_at: datetime | None
-    suspended_until: datetime | None  # in the past once the suspension ended
-    trusted: bool
-    founded_against: tuple[Notice, ...] = field(default=())
-    abuse: dict[str, Any] = field(default_factory=dict)  # the abuse score, its inputs, reasons
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "notices": dict(self.notices),
-            "manifestly_unfounded_in_window": self.manifestly_unfounded_in_window,
-            "standing": self.standing.value,
-            "warned_at": self.warned_at.isoformat() if self.warned_at else None,
-            "suspended_until": self.suspended_until.isoformat() if self.suspended_until else None,
-            "trusted": self.trusted,
-            "founded_against": [n.as_dict() for n in self.founded_against],
-            "abuse": self.abuse,
-        }
-
-
-def _notice(row: Any, replayed: bool = False) -> Notice:
-    return Notice(
-        row.id,
-        row.reporter,
-        row.target,
-        row.category,
-        row.text,
-        bool(row.trusted),
-        row.status,
-        row.created_at,
-        row.decided_by,
-        row.decided_at,
-        row.reason,
-        row.violation_id,
-        replayed,
-        float(row.weight),
-    )
-
-
-def _book(clock: Clock) -> Rulebook:
-    """Reporter thresholds are measured now, so the rulebook in force today sets them."""
-    return rulebooks.in_force_on(clock.now().date())
-
-
-def check_ref(ref: str, field: str = "ref") -> str:
-    """Any party or key reference, e.g. 'buyer:bob', 'merchant:acme' or 'platform:3'."""
-    if not isinstance(ref, str) or not _REF.match(ref):
-        raise ValidationFailed(
-            f"{field} is '<kind>:<id>', e.g. 'buyer:bob' or 'merchant:acme'; got {ref!r}",
-            field=field,
-        )
-    return ref
 
 
 def _check_target(reporter: str, target: str, category: str) -> None:
@@ -191,26 +114,6 @@ def _check_text(value: Any, name: str, limit: int) -> str:
     return value
 
 
-def _reporter_row(session: Session, ref: str, *, lock: bool = False) -> Any:
-    q = select(reporters).where(reporters.c.ref == ref)
-    return session.execute(q.with_for_update() if lock else q).first()
-
-
-def _ensure_reporter(session: Session, clock: Clock, ref: str) -> Any:
-    """The reporter's row, created if missing and locked: standing changes one at a time."""
-    row = _reporter_row(session, ref, lock=True)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            session.execute(
-                reporters.insert(), dict(ref=ref, trusted=False, updated_at=clock.now())
-            )
-    except IntegrityError:  # created concurrently: fine, lock theirs
-        pass
-    return _reporter_row(session, ref, lock=True)
-
-
 def file_notice(
     session: Session,
     clock: Clock,
@@ -243,7 +146,7 @@ def file_notice(
         return _notice(existing, replayed=True)
     _require_target(session, target)
     now = clock.now()
-    row = _reporter_row(session, reporter)
+    row = reporter_row(session, reporter)
     trusted = bool(row is not None and row.trusted)
     weight = 1.0 if trusted else buyers.weigh(session, clock, reporter)
     status, reason, decided_at = OPEN, None, None
@@ -398,126 +301,5 @@ def decide(
         {"notice": notice_id, "key": key, "reporter": row.reporter, "target": row.target} | asked,
     )
     if outcome == "manifestly_unfounded":
-        _reassess(session, clock, row.reporter)
+        reassess(session, clock, row.reporter)
     return get(session, notice_id)
-
-
-def _count_manifestly_unfounded(session: Session, book: Rulebook, ref: str, now: datetime) -> int:
-    """Manifestly unfounded notices filed within the rulebook's window before `now`."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(notices)
-            .where(
-                notices.c.reporter == ref,
-                notices.c.status == "manifestly_unfounded",
-                notices.c.created_at > now - book.notice_window,
-            )
-        ).scalar_one()
-    )
-
-
-def _reassess(session: Session, clock: Clock, ref: str) -> None:
-    """Warn or suspend the reporter when its count reaches the rulebook's thresholds."""
-    book = _book(clock)
-    now = clock.now()
-    row = _ensure_reporter(session, clock, ref)
-    count = _count_manifestly_unfounded(session, book, ref, now)
-    standing = reporter_standing(book, count)
-    values: dict[str, Any] = {}
-    payload = {"reporter": ref, "manifestly_unfounded": count, "rulebook": book.version}
-    if standing is ReporterStanding.SUSPENDED:
-        if row.suspended_until is None or row.suspended_until <= now:
-            until = now + book.reporter_suspension
-            values["suspended_until"] = until
-            events.append(
-                session,
-                clock,
-                "reporter.suspended",
-                ref,
-                payload | {"until": until.isoformat()},
-            )
-    elif standing is ReporterStanding.WARNED and (
-        row.warned_at is None or row.warned_at <= now - book.notice_window
-    ):
-        values["warned_at"] = now
-        events.append(session, clock, "reporter.warned", ref, payload)
-    if values:
-        session.execute(
-            update(reporters).where(reporters.c.ref == ref).values(**values, updated_at=now)
-        )
-
-
-def _against(session: Session, ref: str) -> list[Notice]:
-    """Founded notices against `ref`, and for a merchant against its listings too."""
-    listing_refs = select(literal("listing:") + cast(listings.c.id, String)).where(
-        listings.c.merchant == ref
-    )
-    rows = session.execute(
-        select(notices)
-        .where(
-            notices.c.status == "founded",
-            or_(notices.c.target == ref, notices.c.target.in_(listing_refs)),
-        )
-        .order_by(notices.c.id)
-    )
-    return [_notice(r) for r in rows]
-
-
-def record(session: Session, clock: Clock, ref: str) -> ReporterRecord:
-    """A party's notice record: what it reported and how that was decided, its standing as a
-    reporter, and the founded notices against it (e.g. a buyer's malicious orders)."""
-    check_ref(ref)
-    book = _book(clock)
-    now = clock.now()
-    counts = {s: 0 for s in STATUSES}
-    for status, n in session.execute(
-        select(notices.c.status, func.count())
-        .where(notices.c.reporter == ref)
-        .group_by(notices.c.status)
-    ):
-        counts[status] = int(n)
-    in_window = _count_manifestly_unfounded(session, book, ref, now)
-    row = _reporter_row(session, ref)
-    suspended_until = row.suspended_until if row is not None else None
-    standing = reporter_standing(book, in_window)
-    if suspended_until is not None and suspended_until > now:
-        standing = ReporterStanding.SUSPENDED
-    elif standing is ReporterStanding.SUSPENDED:  # served its suspension; still on notice
-        standing = ReporterStanding.WARNED
-    return ReporterRecord(
-        ref,
-        counts,
-        in_window,
-        standing,
-        row.warned_at if row is not None else None,
-        suspended_until,
-        bool(row is not None and row.trusted),
-        tuple(_against(session, ref)),
-        buyers.explain(session, ref),
-    )
-
-
-def set_trusted(
-    session: Session, clock: Clock, ref: str, trusted: bool, *, decided_by: str
-) -> ReporterRecord:
-    """Award or withdraw trusted-flagger status (Art. 22); setting it again changes nothing."""
-    check_ref(ref)
-    check_ref(decided_by, "decided_by")
-    if not isinstance(trusted, bool):
-        raise ValidationFailed("trusted is true or false", field="trusted")
-    row = _ensure_reporter(session, clock, ref)
-    if bool(row.trusted) != trusted:
-        session.execute(
-            update(reporters)
-            .where(reporters.c.ref == ref)
-            .values(trusted=trusted, updated_at=clock.now())
-        )
-        events.append(
-            session,
-            clock,
-            "reporter.trust_changed",
-            ref,
-            {"reporter": ref, "trusted": trusted, "decided_by": decided_by},
-        )
-    return record(session, clock, ref)
