@@ -20,14 +20,13 @@ from xinren.report.model import (
     flatten,
     gate_reason,
     label,
-    median,
     party_class,
     payer_class,
-    percentile,
     rate,
     show,
 )
 from xinren.rules.model import CATEGORIES, SanctionKind, Source
+from xinren.stats import median, percentile
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

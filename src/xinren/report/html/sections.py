@@ -1,177 +1,16 @@
-"""The report as one self-contained HTML document: inline CSS and SVG bar charts, no script,
-font or image from anywhere else, so it reads offline and prints.
-
-Two forms from one renderer: the file `xinren report` writes (both languages inside, a switch
-between them, Chinese shown first) and the public `/transparency` page (one language, the
-switch and the period form as plain links and a GET form, no script needed). Every figure on
-either carries `data-figure` (its path in the JSON report), `data-value` (its JSON value) and
-`data-kind`, so a test can hold what is shown against the JSON.
-"""
+"""What each section of the report shows (headline, enforcement, gate, violations, appeals,
+notices, complaints, compensation, recalls, reviews), and the header and body of one language."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from html import escape
-from urllib.parse import urlencode
 
-from xinren.report import model
-from xinren.report.model import LANGS, Report, label, show
-
-CSS = """
-:root { --ink: #1d2433; --muted: #5b6475; --line: #d9dde5; --accent: #b4232a;
-  --bar: #c8453d; --bg: #fbfaf7; --card: #ffffff; }
-* { box-sizing: border-box; }
-html { background: var(--bg); color: var(--ink); }
-body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei",
-  "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; margin: 0 auto; max-width: 980px;
-  padding: 24px 28px 48px; line-height: 1.5; font-size: 15px; }
-header.top { border-bottom: 3px solid var(--accent); padding-bottom: 12px; margin-bottom: 8px; }
-h1 { font-size: 30px; margin: 0; letter-spacing: 0.02em; }
-h1 small { font-size: 15px; color: var(--muted); font-weight: normal; margin-left: 10px; }
-.subtitle { color: var(--muted); margin: 4px 0 0; }
-.meta { color: var(--muted); font-size: 13px; margin-top: 6px; }
-nav.controls { display: flex; flex-wrap: wrap; gap: 14px; align-items: center; margin: 12px 0;
-  font-size: 14px; }
-nav.controls form { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
-nav.controls input, nav.controls button { font: inherit; padding: 3px 6px; }
-nav.controls a, .switch button { color: var(--accent); }
-.switch a[aria-current="true"], .switch button[aria-pressed="true"] { font-weight: bold;
-  color: var(--ink); text-decoration: none; }
-.switch button { background: none; border: 1px solid var(--line); border-radius: 4px;
-  cursor: pointer; padding: 2px 10px; }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 6px;
-  padding: 14px 20px 10px; margin: 16px 0; break-inside: avoid; }
-h2 { font-size: 20px; margin: 0 0 10px; border-left: 4px solid var(--accent); padding-left: 8px; }
-h3 { font-size: 15px; margin: 14px 0 6px; color: var(--muted); }
-.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; }
-.kpi { border: 1px solid var(--line); border-radius: 5px; padding: 8px 10px; }
-.kpi .num { display: block; font-size: 24px; font-weight: bold; color: var(--accent);
-  font-variant-numeric: tabular-nums; }
-.kpi .num.na { color: var(--muted); font-weight: normal; }
-.kpi .lbl { display: block; font-size: 13px; color: var(--muted); }
-.headline .kpi .num { font-size: 32px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 4px 0 8px; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.note { color: var(--muted); font-size: 13px; margin: 8px 0 4px; }
-.empty { color: var(--muted); font-style: italic; }
-svg.chart { display: block; max-width: 100%; height: auto; margin: 4px 0 6px; }
-svg.chart text { font-size: 13px; fill: var(--ink); }
-svg.chart .bar { fill: var(--bar); }
-svg.chart .axis { stroke: var(--line); }
-footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
-html[data-lang="zh"] .lang:not([lang="zh-CN"]) { display: none; }
-html[data-lang="en"] .lang:not([lang="en"]) { display: none; }
-@media print {
-  html, body { background: #fff; }
-  body { max-width: none; padding: 0; font-size: 12px; }
-  nav.controls, .switch, .no-print { display: none !important; }
-  section { border: none; padding: 0; margin: 10px 0; }
-  a { color: inherit; text-decoration: none; }
-  @page { size: A4; margin: 16mm 14mm; }
-}
-"""
-
-HTML_LANG = {"zh": "zh-CN", "en": "en"}
-# switching the language of the file: the only script in it, and the report reads without it
-SWITCH_SCRIPT = (
-    "function xrLang(l){document.documentElement.dataset.lang=l;"
-    "document.querySelectorAll('.switch button').forEach(function(b){"
-    "b.setAttribute('aria-pressed',String(b.dataset.lang===l));});}"
-)
+from xinren.report.html.blocks import Blocks
+from xinren.report.model import label
 
 
-class _Doc:
-    """One language's body; `fig` marks every figure with its JSON path."""
-
-    def __init__(self, report: Report, lang: str) -> None:
-        self.report = report
-        self.lang = lang
-        self.data = model.flatten(report.as_dict())
-
-    def t(self, key: str) -> str:
-        return escape(label(key, self.lang))
-
-    def fig(self, path: str, kind: str, currency: str | None = None, tag: str = "span") -> str:
-        value = self.data[path]
-        attrs = self.marks(path, kind)
-        if currency:
-            attrs += f' data-currency="{escape(currency)}"'
-        cls = "num na" if value is None else "num"
-        return (
-            f'<{tag} class="{cls}" {attrs}>{escape(show(value, kind, self.lang, currency))}</{tag}>'
-        )
-
-    def marks(self, path: str, kind: str) -> str:
-        """The attributes that tie a shown figure to its JSON path and value (the browser test
-        holds every marked figure against the JSON)."""
-        value = json.dumps(self.data[path])
-        return f'data-figure="{escape(path)}" data-kind="{kind}" data-value=\'{escape(value)}\''
-
-    def kpis(self, items: Sequence[tuple[str, str, str]], cls: str = "kpis") -> str:
-        """(label key, figure path, kind) as a row of cards."""
-        cards = "".join(
-            f'<div class="kpi">{self.fig(path, kind)}<span class="lbl">{self.t(key)}</span></div>'
-            for key, path, kind in items
-        )
-        return f'<div class="{cls}">{cards}</div>'
-
-    def chart(self, title_key: str, rows: Sequence[tuple[str, str]], kind: str = "count") -> str:
-        """A horizontal bar chart: (label text, figure path) per bar."""
-        title = label(title_key, self.lang)
-        label_w, bar_w, value_w, row_h = 250, 380, 110, 26
-        width = label_w + bar_w + value_w
-        height = row_h * len(rows) + 6
-        values = [float(self.data[path] or 0) for _, path in rows]
-        top = max(values, default=0.0) or 1.0
-        parts = [
-            f'<svg class="chart" role="img" aria-label="{escape(title)}" '
-            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            'xmlns="http://www.w3.org/2000/svg">',
-            f"<title>{escape(title)}</title>",
-            f'<line class="axis" x1="{label_w}" y1="0" x2="{label_w}" y2="{height}"/>',
-        ]
-        for i, ((text, path), value) in enumerate(zip(rows, values, strict=True)):
-            y = 3 + i * row_h
-            w = bar_w * value / top
-            shown = escape(show(self.data[path], kind, self.lang))
-            parts.append(
-                f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(text)}</text>'
-                f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{w:.1f}" '
-                f'height="{row_h - 8}" rx="2"/>'
-                f'<text x="{label_w + w + 6:.1f}" y="{y + 17}" {self.marks(path, kind)}>'
-                f"{shown}</text>"
-            )
-        parts.append("</svg>")
-        return f"<h3>{escape(title)}</h3>" + "".join(parts)
-
-    def table(self, heads: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
-        """`heads`: (label key, numeric?); `rows`: cells already rendered."""
-        if not rows:
-            return f'<p class="empty">{self.t("none_in_period")}</p>'
-        th = "".join(
-            f'<th class="n">{self.t(k)}</th>' if n else f"<th>{self.t(k)}</th>" for k, n in heads
-        )
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f'<td class="n">{c}</td>' if heads[i][1] else f"<td>{c}</td>"
-                for i, c in enumerate(row)
-            )
-            + "</tr>"
-            for row in rows
-        )
-        return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-    def note(self, key: str) -> str:
-        return f'<p class="note">{self.t(key)}</p>'
-
-    def section(self, ident: str, title_key: str, *parts: str) -> str:
-        head = f'<section id="{self.lang}-{ident}"><h2>{self.t(title_key)}</h2>'
-        return head + "".join(parts) + "</section>"
-
-    # --- the sections ---
+class Body(Blocks):
+    """One language's body, section by section."""
 
     def headline(self) -> str:
         return self.section(
@@ -243,14 +82,6 @@ class _Doc:
             ),
             self.note("note_enforcement"),
         )
-
-    def _name(self, prefix: str, key: str) -> str:
-        full = f"{prefix}_{key}"
-        return self.t(full) if full in model.LABELS else escape(key)
-
-    def _plain(self, prefix: str, key: str) -> str:
-        full = f"{prefix}_{key}"
-        return label(full, self.lang) if full in model.LABELS else key
 
     def gate(self) -> str:
         return self.section(
@@ -516,73 +347,3 @@ class _Doc:
                 f"<footer>{self.t('footer')}</footer>",
             )
         )
-
-
-def _page_controls(report: Report, lang: str) -> str:
-    """The served page's language switch and period form: plain links and a GET form."""
-    p = report.period
-    links = []
-    for code in LANGS:
-        query = urlencode(
-            {"from": p.first.isoformat(), "to": p.last.isoformat(), "tz": p.tz, "lang": code}
-        )
-        current = ' aria-current="true"' if code == lang else ""
-        links.append(
-            f'<a href="{escape("/transparency?" + query)}" hreflang="{HTML_LANG[code]}" '
-            f'data-lang-switch="{code}"{current}>{escape(label(f"lang_{code}", code))}</a>'
-        )
-    json_query = urlencode({"from": p.first.isoformat(), "to": p.last.isoformat(), "tz": p.tz})
-    return (
-        '<nav class="controls">'
-        f'<span class="switch">{escape(label("language", lang))}: {" | ".join(links)}</span>'
-        '<form method="get" action="/transparency" id="period">'
-        f'<label>{escape(label("from", lang))} <input type="date" name="from" '
-        f'value="{p.first.isoformat()}" required></label>'
-        f'<label>{escape(label("to", lang))} <input type="date" name="to" '
-        f'value="{p.last.isoformat()}" required></label>'
-        f'<input type="hidden" name="lang" value="{lang}">'
-        f'<input type="hidden" name="tz" value="{escape(p.tz)}">'
-        f'<button type="submit">{escape(label("show_period", lang))}</button></form>'
-        f'<a href="{escape("/v1/transparency?" + json_query)}" id="json">'
-        f"{escape(label('json_link', lang))}</a>"
-        "</nav>"
-    )
-
-
-def _document(lang_attr: str, title: str, body: str, data_lang: str, script: str = "") -> str:
-    head_script = f"<script>{script}</script>" if script else ""
-    return (
-        "<!DOCTYPE html>"
-        f'<html lang="{lang_attr}" data-lang="{data_lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style>{head_script}</head>"
-        f"<body>{body}</body></html>"
-    )
-
-
-def page(report: Report, lang: str) -> str:
-    """The public `/transparency` page in one language."""
-    model.check_lang(lang)
-    doc = _Doc(report, lang)
-    p = report.period
-    title = f"{label('title', lang)} {p.first.isoformat()} – {p.last.isoformat()}"
-    return _document(HTML_LANG[lang], title, _page_controls(report, lang) + doc.body(), lang)
-
-
-def document(report: Report, lang: str = "zh") -> str:
-    """The file: both languages, `lang` shown first, a switch between them, printable."""
-    model.check_lang(lang)
-    p = report.period
-    buttons = "".join(
-        f'<button type="button" data-lang="{code}" aria-pressed="{str(code == lang).lower()}" '
-        f"onclick=\"xrLang('{code}')\">{escape(label(f'lang_{code}', code))}</button>"
-        for code in LANGS
-    )
-    switch = f'<nav class="controls"><span class="switch">{buttons}</span></nav>'
-    bodies = "".join(
-        f'<div class="lang" lang="{HTML_LANG[code]}">{_Doc(report, code).body()}</div>'
-        for code in LANGS
-    )
-    title = f"{label('title', lang)} / {label('title', 'en' if lang == 'zh' else 'zh')} "
-    title += f"{p.first.isoformat()} – {p.last.isoformat()}"
-    return _document(HTML_LANG[lang], title, switch + bodies, lang, SWITCH_SCRIPT)
