@@ -13,6 +13,7 @@ import yaml
 
 import xinren
 from xinren.errors import Conflict, ValidationFailed, XinrenError
+from xinren.rules import letter
 from xinren.rules import statement as sor
 from xinren.rules.model import (
     Automation,
@@ -166,7 +167,7 @@ def test_reversed_sanctions_are_left_out():
     s = make(v)
     assert "decision_monetary" not in s and "decision_monetary_other" not in s
     assert "penalty" not in s["decision_facts"] and "settlement" not in s["decision_facts"]
-    assert "penalty" not in sor.plain_text(v, BOOK.rules["CF-1"], BOOK)
+    assert "penalty" not in letter.plain_text(v, BOOK.rules["CF-1"], BOOK)
 
 
 def test_a_violation_whose_sanctions_were_all_reversed_has_nothing_to_report():
@@ -335,7 +336,7 @@ def counterfeit() -> ViolationRecord:
 def test_plain_text_names_rule_points_sanctions_and_the_appeal_window(
     lang, title, appeal, free, next_step
 ):
-    text = sor.plain_text(
+    text = letter.plain_text(
         counterfeit(), BOOK.rules["CF-1"], BOOK, lang, totals={"serious": 24, "general": 3}
     )
     for part in ("CF-1", "2026.1", title, " 12 ", "24", appeal, free, "2026-11-06", next_step):
@@ -346,13 +347,13 @@ def test_plain_text_names_rule_points_sanctions_and_the_appeal_window(
 
 
 def test_plain_text_without_totals_leaves_the_total_out():
-    text = sor.plain_text(counterfeit(), BOOK.rules["CF-1"], BOOK, "en")
+    text = letter.plain_text(counterfeit(), BOOK.rules["CF-1"], BOOK, "en")
     assert "add up to" not in text and "within 180 days" in text
 
 
 def test_plain_text_refuses_an_unknown_language():
     with pytest.raises(ValidationFailed) as caught:
-        sor.plain_text(counterfeit(), BOOK.rules["CF-1"], BOOK, "fr")
+        letter.plain_text(counterfeit(), BOOK.rules["CF-1"], BOOK, "fr")
     assert caught.value.field == "lang"
 
 

@@ -20,7 +20,7 @@ from xinren.clock import SystemClock
 from xinren.db import session_factory, unit_of_work
 from xinren.errors import ValidationFailed
 from xinren.ids import payload_hash
-from xinren.rules import notices, rulebooks, statement
+from xinren.rules import letter, notices, rulebooks, statement
 from xinren.rules import service as rules
 from xinren.rules.model import Requested, SanctionKind
 
@@ -186,7 +186,7 @@ def violations_statement(
     if dsa:
         console.print_json(json.dumps(statement.statement(v, rule, book), ensure_ascii=False))
     else:
-        console.print(statement.plain_text(v, rule, book, lang, totals=totals))
+        console.print(letter.plain_text(v, rule, book, lang, totals=totals))
 
 
 @appeals_app.command("file")

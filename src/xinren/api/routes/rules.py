@@ -223,7 +223,7 @@ def statement_of_reasons(
     lang: str = "en",
 ) -> dict[str, Any]:
     """The DSA statement of reasons and the plain-language letter to the merchant."""
-    from xinren.rules import statement
+    from xinren.rules import letter, statement
 
     v = _visible(principal, rules.get_violation(session, violation_id))
     book = rulebooks.version(v.rule_version)
@@ -237,7 +237,7 @@ def statement_of_reasons(
     return {
         "dsa": dsa,
         "dsa_note": note,
-        "text": statement.plain_text(v, rule, book, lang, totals=totals),
+        "text": letter.plain_text(v, rule, book, lang, totals=totals),
     }
 
 
