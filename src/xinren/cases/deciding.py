@@ -20,6 +20,7 @@ from xinren.cases.records import get_case, on_record, row, text
 from xinren.cases.tables import cases, investigations
 from xinren.cases.terms import DECISION_DUE, MERCHANT_DEADLINE, policy
 from xinren.clock import Clock
+from xinren.detect import buyers  # noqa: F401  its abuse record subscribes to case.decided
 from xinren.errors import Conflict, Forbidden, IdempotencyKeyReused, ValidationFailed
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+SOON_AFTER_DELIVERY = timedelta(days=1)
+#: The notice outcomes that count against the reporter.
+UNFOUNDED_NOTICE = frozenset({"unfounded", "manifestly_unfounded"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +55,15 @@ def score(r: BuyerRecord) -> AbuseScore:
 
 MIN_WEIGHT = 0.1  # nobody's word counts for nothing: a reviewer still reads it
 FLAG_AT = 0.8  # from this score the account is flagged to reviewers under the abuse rules
+
+
+def complaint_unfounded(outcome: str | None, by_default: bool) -> bool:
+    """A complaint counts as unfounded when a reviewer decided it for the merchant on the
+    merits; a case decided by default (the merchant did not answer) says nothing of the buyer."""
+    return outcome == "for_merchant" and not by_default
+
+
+def complained_soon(opened_at: datetime, delivered_at: datetime | None) -> bool:
+    """Filed within a day of delivery (or before the goods were delivered): the
+    order-then-complain pattern. Undelivered orders do not count."""
+    return delivered_at is not None and opened_at - delivered_at <= SOON_AFTER_DELIVERY

@@ -1,30 +1,38 @@
 """Abusive buyers and reporters, from the platform's records: the inputs of the abuse score
 (refunds, complaints and how they were decided, unfounded notices, complaints filed right after
 delivery, identifiers shared with other accounts), the weight their complaints and notices
-carry, and a flag to reviewers under the abuse rules when the score is high."""
+carry, and a flag to reviewers under the abuse rules when the score is high.
+
+Detection sits below the cases and rules contexts, so it reads neither's tables: it keeps its
+own abuse record (`abuse_complaints`, `abuse_unfounded_notices`, `abuse_flags`), written by the
+subscribers at the end of this module inside the transaction that appends the cases' and rules'
+events. Orders are below detection and are read directly (orders paid, refunds, delivery)."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinren.cases.tables import cases
 from xinren.clock import Clock
 from xinren.detect import abuse
-from xinren.detect.tables import account_identifiers
+from xinren.detect.tables import (
+    abuse_complaints,
+    abuse_flags,
+    abuse_unfounded_notices,
+    account_identifiers,
+)
 from xinren.errors import ValidationFailed
 from xinren.events import service as events
-from xinren.events.tables import outbox
 from xinren.orders.tables import orders
-from xinren.rules.tables import notices, reporters
 
 IDENTIFIER_KINDS = ("device", "address", "payment_account")
-SOON_AFTER_DELIVERY = timedelta(days=1)
+SOON_AFTER_DELIVERY = abuse.SOON_AFTER_DELIVERY
+FLAGGED = "abuse.flagged"  # the event, and the cause of a flag raised by the score
 
 
 def digest(kind: str, value: str) -> str:
@@ -59,22 +67,22 @@ def _flagged(session: Session, accounts: set[str]) -> set[str]:
     """Of these accounts, those already warned or suspended as reporters or flagged for abuse."""
     if not accounts:
         return set()
-    warned = set(
-        session.execute(
-            select(reporters.c.ref).where(
-                reporters.c.ref.in_(accounts),
-                (reporters.c.warned_at.is_not(None)) | (reporters.c.suspended_until.is_not(None)),
+    q = select(abuse_flags.c.account).where(abuse_flags.c.account.in_(accounts))
+    return set(session.execute(q).scalars())
+
+
+def _flag(session: Session, clock: Clock, account: str, cause: str) -> bool:
+    """Record the account as flagged (once: the first cause stays); True if it was not yet."""
+    if _flagged(session, {account}):
+        return False
+    try:
+        with session.begin_nested():
+            session.execute(
+                abuse_flags.insert(), dict(account=account, cause=cause, flagged_at=clock.now())
             )
-        ).scalars()
-    )
-    flagged = set(
-        session.execute(
-            select(outbox.c.subject).where(
-                outbox.c.topic == "abuse.flagged", outbox.c.subject.in_(accounts)
-            )
-        ).scalars()
-    )
-    return warned | flagged
+    except IntegrityError:  # flagged at the same moment by another transaction
+        return False
+    return True
 
 
 def _sharing(session: Session, account: str) -> set[str]:
@@ -106,23 +114,18 @@ def record_of(session: Session, account: str) -> abuse.BuyerRecord:
         ).where(orders.c.buyer == account)
     ).one()
     for c in session.execute(
-        select(cases.c.outcome, cases.c.by_default, cases.c.opened_at, orders.c.delivered_at)
-        .join(orders, orders.c.id == cases.c.order_id)
-        .where(cases.c.buyer == account)
+        select(abuse_complaints.c.unfounded, abuse_complaints.c.opened_at, orders.c.delivered_at)
+        .join(orders, orders.c.id == abuse_complaints.c.order_id)
+        .where(abuse_complaints.c.account == account)
     ):
         complaints += 1
-        if c.outcome == "for_merchant" and not c.by_default:
-            unfounded += 1
-        if c.delivered_at is not None and c.opened_at - c.delivered_at <= SOON_AFTER_DELIVERY:
-            soon += 1
+        unfounded += bool(c.unfounded)
+        soon += abuse.complained_soon(c.opened_at, c.delivered_at)
     notices_unfounded = int(
         session.execute(
             select(func.count())
-            .select_from(notices)
-            .where(
-                notices.c.reporter == account,
-                notices.c.status.in_(("unfounded", "manifestly_unfounded")),
-            )
+            .select_from(abuse_unfounded_notices)
+            .where(abuse_unfounded_notices.c.account == account)
         ).scalar_one()
     )
     others = _sharing(session, account)
@@ -147,11 +150,11 @@ def weigh(session: Session, clock: Clock, account: str) -> float:
     flagged once to reviewers, with the reasons, under the abuse rules (a proposal: a person
     decides any sanction)."""
     result = assess(session, account)
-    if result.score >= abuse.FLAG_AT and not _flagged(session, {account}):
+    if result.score >= abuse.FLAG_AT and _flag(session, clock, account, FLAGGED):
         events.append(
             session,
             clock,
-            "abuse.flagged",
+            FLAGGED,
             account,
             {"account": account, "score": round(result.score, 3), "reasons": list(result.reasons)},
         )
@@ -169,3 +172,52 @@ def explain(session: Session, account: str) -> dict[str, Any]:
         "reasons": list(s.reasons),
         "record": {k: getattr(r, k) for k in r.__dataclass_fields__},
     }
+
+
+# --- the abuse record, kept from the events of the contexts above (see the module's doc) ---
+
+
+@events.subscribe("case.opened")
+def _complaint_filed(
+    session: Session, clock: Clock, topic: str, subject: str, payload: dict[str, Any]
+) -> None:
+    session.execute(
+        abuse_complaints.insert(),
+        dict(
+            case_id=payload["case"],
+            account=payload["buyer"],
+            order_id=payload["order"],
+            opened_at=datetime.fromisoformat(payload["opened_at"]),
+            unfounded=False,
+        ),
+    )
+
+
+@events.subscribe("case.decided")
+def _complaint_decided(
+    session: Session, clock: Clock, topic: str, subject: str, payload: dict[str, Any]
+) -> None:
+    unfounded = abuse.complaint_unfounded(payload["outcome"], bool(payload["by_default"]))
+    session.execute(
+        update(abuse_complaints)
+        .where(abuse_complaints.c.case_id == payload["case"])
+        .values(unfounded=unfounded)
+    )
+
+
+@events.subscribe("notice.decided")
+def _notice_decided(
+    session: Session, clock: Clock, topic: str, subject: str, payload: dict[str, Any]
+) -> None:
+    if payload["outcome"] in abuse.UNFOUNDED_NOTICE:
+        session.execute(
+            abuse_unfounded_notices.insert(),
+            dict(notice_id=payload["notice"], account=payload["reporter"], decided_at=clock.now()),
+        )
+
+
+@events.subscribe("reporter.warned", "reporter.suspended")
+def _reporter_sanctioned(
+    session: Session, clock: Clock, topic: str, subject: str, payload: dict[str, Any]
+) -> None:
+    _flag(session, clock, subject, topic)

@@ -1,5 +1,7 @@
 """Detection's own records: identifiers seen on accounts (device, address, payment account),
-kept as digests so that accounts sharing one can be linked without storing the identifier; and
+kept as digests so that accounts sharing one can be linked without storing the identifier; each
+account's abuse record (its complaints, unfounded notices and flags), kept from the events the
+cases and rules append so that detection reads neither context's tables nor the outbox; and
 the honest ratings the rescore job stored, so that reading a rating is one lookup and never
 runs (or writes) detection."""
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Float,
@@ -33,6 +36,40 @@ account_identifiers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("account", "kind", "digest"),
     Index("ix_account_identifiers_digest", "kind", "digest"),
+)
+
+# The abuse record (xinren/detect/buyers.py). One row per complaint a buyer filed (case.opened),
+# marked unfounded when it was decided for the merchant on the merits (case.decided, not by
+# default). No foreign key to cases: detection sits below the cases context. Whether it came
+# soon after delivery is read from the order when scored (the order may be delivered later).
+abuse_complaints = Table(
+    "abuse_complaints",
+    metadata,
+    Column("case_id", Id, primary_key=True, autoincrement=False),
+    Column("account", String(100), nullable=False, index=True),  # the complaining buyer
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("unfounded", Boolean, nullable=False, server_default=text("false")),
+)
+
+# One row per notice decided unfounded or manifestly unfounded (notice.decided), by reporter.
+abuse_unfounded_notices = Table(
+    "abuse_unfounded_notices",
+    metadata,
+    Column("notice_id", Id, primary_key=True, autoincrement=False),
+    Column("account", String(100), nullable=False, index=True),  # the reporter
+    Column("decided_at", UtcDateTime, nullable=False),
+)
+
+# Accounts flagged for abuse, once each: by the abuse score (cause 'abuse.flagged', the event
+# detection appends) or warned or suspended as a reporter ('reporter.warned',
+# 'reporter.suspended'). Reporters' warnings and suspensions are never taken back, nor flags.
+abuse_flags = Table(
+    "abuse_flags",
+    metadata,
+    Column("account", String(100), primary_key=True),
+    Column("cause", String(40), nullable=False),
+    Column("flagged_at", UtcDateTime, nullable=False),
 )
 
 # One row per merchant (listing_id NULL) and per listing with reviews, as the last rescore

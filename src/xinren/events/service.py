@@ -1,4 +1,5 @@
-"""Append events, read them back as state, and serve them as a gap-free feed.
+"""Append events, read them back as state, and serve them as a gap-free feed; run the
+subscribers of a topic inside the transaction that appends it (`subscribe`).
 
 An event is written by the same transaction as the change it reports, so a crash loses both or
 neither. There are two ways to read the outbox:
@@ -31,6 +32,7 @@ lags by the age of the oldest writing transaction: keep transactions short and s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,13 +66,47 @@ class Event:
     created_at: datetime
 
 
+#: A function run inside `append`: (session, clock, topic, subject, payload) of the event.
+Subscriber = Callable[[Session, Clock, str, str, dict[str, Any]], None]
+_SUBSCRIBERS: dict[str, dict[str, Subscriber]] = {}
+
+
+def subscribe(*topics: str) -> Callable[[Subscriber], Subscriber]:
+    """Run the decorated function inside every `append` of these topics, in the appending
+    transaction, so that it commits or rolls back with the change the event reports.
+
+    This is how a context keeps its own record of what a context above it did without
+    importing it or reading its tables (or the outbox) as state: detection's abuse record is
+    fed by the cases' and rules' events (`xinren.detect.buyers`). The subscribing module
+    registers at import; the modules that append those topics import it (a test checks).
+    Registering the same function again replaces it. A subscriber that raises fails the
+    append, and so the change: it must only record, never refuse.
+    """
+
+    def register(fn: Subscriber) -> Subscriber:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        for topic in topics:
+            _SUBSCRIBERS.setdefault(topic, {})[name] = fn
+        return fn
+
+    return register
+
+
+def subscribers(topic: str) -> list[str]:
+    """The names of the functions `append` runs for `topic`, in the order they run."""
+    return list(_SUBSCRIBERS.get(topic, {}))
+
+
 def append(
     session: Session, clock: Clock, topic: str, subject: str, payload: dict[str, Any]
 ) -> None:
+    """Write the event in the caller's transaction, then run the topic's subscribers in it."""
     session.execute(
         outbox.insert(),
         dict(topic=topic, subject=subject, payload=payload, created_at=clock.now()),
     )
+    for fn in list(_SUBSCRIBERS.get(topic, {}).values()):
+        fn(session, clock, topic, subject, payload)
 
 
 def read(
