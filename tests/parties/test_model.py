@@ -105,3 +105,12 @@ def test_suspension_and_clearance_stop_everything_a_listing_ban_only_listing():
         "suspension until 2026-07-01T00:00:00+00:00",
     ]
     assert model.blocking({}) == model.blocking({}, listing=True) == []
+
+
+def test_the_deposit_a_category_needs_comes_from_the_policy():
+    from xinren import policies
+
+    assert policies.required_deposit("food") == (500_000, "CNY")
+    assert policies.required_deposit("electronics") == (1_000_000, "CNY")
+    # a category the policy does not name needs the default deposit
+    assert policies.required_deposit("garden") == policies.required_deposit("default")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,14 +103,9 @@ def decide(
         "sanctions": [[r.kind.value, r.days, r.amount, r.target] for r in requested],
         "points": points_given,
     }
-    done = session.execute(select(violations).where(violations.c.idempotency_key == key)).first()
+    done = _replayed(session, key, request)
     if done is not None:
-        if done.request != request:
-            raise IdempotencyKeyReused(
-                f"idempotency key {key!r} recorded violation {done.id} with other details",
-                field="idempotency_key",
-            )
-        return get_violation(session, done.id)
+        return done
     c = _check(
         session,
         clock,
@@ -132,30 +128,17 @@ def decide(
     # the ladder counts what stands on the day of the decision, whatever order decisions came in
     before = model.total(c.book, scored(session, subject), c.rule.severity, now.date())
     counts = model.counting_since(c.book, now.date()) <= c.conduct_at.date()
-    violation_id = session.execute(
-        violations.insert().returning(violations.c.id),
-        dict(
-            idempotency_key=key,
-            subject=subject,
-            rule_id=c.rule.id,
-            rule_version=c.book.version,
-            category=c.rule.category,
-            severity=c.rule.severity.value,
-            points=c.points,
-            conduct_at=c.conduct_at,
-            decided_at=now,
-            facts=facts,
-            evidence=list(evidence),
-            source=c.source.value,
-            source_identity=source_identity,
-            automated_detection=automated_detection,
-            automated_decision=c.automated_decision.value,
-            decided_by=decided_by,
-            status="active",
-            request=request,
-            created_at=now,
-        ),
-    ).scalar_one()
+    row = dict(
+        idempotency_key=key,
+        subject=subject,
+        facts=facts,
+        evidence=list(evidence),
+        source_identity=source_identity,
+        automated_detection=automated_detection,
+        decided_by=decided_by,
+        request=request,
+    )
+    violation_id = _insert(session, row, c, now)
     ladder = _sanction(session, clock, violation_id, subject, c, before, counts)
     events.append(
         session,
@@ -172,6 +155,41 @@ def decide(
         },
     )
     return get_violation(session, violation_id)
+
+
+def _replayed(session: Session, key: str, request: dict[str, Any]) -> ViolationRecord | None:
+    """The violation this key already recorded, if the request is the same; refused if not."""
+    done = session.execute(select(violations).where(violations.c.idempotency_key == key)).first()
+    if done is None:
+        return None
+    if done.request != request:
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} recorded violation {done.id} with other details",
+            field="idempotency_key",
+        )
+    return get_violation(session, done.id)
+
+
+def _insert(session: Session, row: dict[str, Any], c: _Checked, now: datetime) -> int:
+    """Record the violation as checked (the request's own fields in `row`); its id."""
+    violation_id: int = session.execute(
+        violations.insert().returning(violations.c.id),
+        dict(
+            row,
+            rule_id=c.rule.id,
+            rule_version=c.book.version,
+            category=c.rule.category,
+            severity=c.rule.severity.value,
+            points=c.points,
+            conduct_at=c.conduct_at,
+            decided_at=now,
+            source=c.source.value,
+            automated_decision=c.automated_decision.value,
+            status="active",
+            created_at=now,
+        ),
+    ).scalar_one()
+    return violation_id
 
 
 def _check(
