@@ -106,6 +106,9 @@ def test_an_upgraded_database_scores_its_existing_records_the_same(fresh_url, cl
         assert "abuse_complaints" not in inspect(conn).get_table_names()
     upgrade(engine)
     run(db, _check_scores)
+    flags = select(abuse_flags.c.account, abuse_flags.c.cause)
+    causes = run(db, lambda s: dict(s.execute(flags).tuples().all()))
+    assert causes == {BO: "abuse.flagged", REP: "reporter.warned"}
 
     def after(s):  # a decision after the upgrade updates a backfilled complaint
         world.heard(s, clock, ids["early_case"], ids["early"], "for_merchant")
