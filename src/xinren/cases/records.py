@@ -15,7 +15,7 @@ from xinren.cases.model import Outcome
 from xinren.cases.tables import case_evidence, cases
 from xinren.clock import Clock
 from xinren.errors import NotFound, ValidationFailed
-from xinren.remedies import service as remedies
+from xinren.remedies.model import GUARANTEE_FUND, PLATFORM
 from xinren.remedies.tables import recovery_claims, remedy_payments
 from xinren.remedies.tables import remedies as remedy_rows
 from xinren.rules import service as rules
@@ -104,12 +104,12 @@ def metrics(session: Session) -> dict[str, object]:
             select(func.coalesce(func.sum(remedy_payments.c.amount), 0))
             .select_from(remedy_payments.join(remedy_rows))
             .where(remedy_rows.c.origin == origin)
-            .where(remedy_payments.c.source == "guarantee_fund")
+            .where(remedy_payments.c.source == GUARANTEE_FUND)
         ).scalar_one()
         recovered = session.execute(
             select(func.coalesce(func.sum(recovery_claims.c.recovered), 0))
             .where(recovery_claims.c.origin == origin)
-            .where(recovery_claims.c.creditor == remedies.PLATFORM)
+            .where(recovery_claims.c.creditor == PLATFORM)
         ).scalar_one()
         decided.append(
             model.Decided(
