@@ -107,7 +107,7 @@ def test_an_upgraded_database_scores_its_existing_records_the_same(fresh_url, cl
     upgrade(engine)
     run(db, _check_scores)
     flags = select(abuse_flags.c.account, abuse_flags.c.cause)
-    causes = run(db, lambda s: dict(s.execute(flags).tuples().all()))
+    causes = run(db, lambda s: {r.account: r.cause for r in s.execute(flags)})
     assert causes == {BO: "abuse.flagged", REP: "reporter.warned"}
 
     def after(s):  # a decision after the upgrade updates a backfilled complaint
