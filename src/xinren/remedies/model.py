@@ -83,15 +83,16 @@ def parse_policy(version: str, body: Mapping[str, Any]) -> CompensationPolicy:
             )
         return tuple(out)
 
-    raw_cap = body["reviewer_award_cap"]
+    statutory, promises = rules(body["rules"]), rules(body.get("platform_promises") or ())
+    raw_cap = body.get("reviewer_award_cap")
+    if not raw_cap:
+        raise ValueError("the policy names the reviewer_award_cap, with its source")
     cap = AwardCap(
         int(raw_cap["multiple"]), int(raw_cap["minimum"]), str(raw_cap.get("source", ""))
     )
     if cap.multiple < 0 or cap.minimum < 0 or not cap.source:
         raise ValueError("reviewer_award_cap: multiple and minimum not negative, with its source")
-    return CompensationPolicy(
-        version, rules(body["rules"]), rules(body.get("platform_promises") or ()), cap
-    )
+    return CompensationPolicy(version, statutory, promises, cap)
 
 
 def award_cap(policy: CompensationPolicy, price: int) -> int:
