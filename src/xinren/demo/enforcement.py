@@ -5,10 +5,12 @@ the buyer who harassed it is recognised; the abusive reporter is suspended."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinren.clock import FakeClock
 from xinren.db import session_factory, unit_of_work
@@ -24,14 +26,29 @@ from xinren.rules.model import Requested, SanctionKind
 from xinren.timers import service as timers
 
 
-def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
-    factory = session_factory(engine)
-    store = FileStore()
-    tag = secrets.token_hex(3)
-    console.rule("[bold]Enforcement with due process (依规处罚)")
+@dataclass(frozen=True, slots=True)
+class _Run:
+    factory: sessionmaker[Session]
+    console: Console
+    clock: FakeClock
+    store: FileStore
+    tag: str
 
+
+def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
+    run = _Run(session_factory(engine), console, clock, FileStore(), secrets.token_hex(3))
+    console.rule("[bold]Enforcement with due process (依规处罚)")
+    _repeated_counterfeiting(run)
+    shop = _unjust_fine_refused(run)
+    _malicious_buyer(run, shop)
+    _abusive_reporter(run, shop)
+
+
+def _repeated_counterfeiting(run: _Run) -> None:
+    """Four CF-1 violations climb the serious-points ladder to clearance (清退)."""
+    factory, console, clock, tag = run.factory, run.console, run.clock, run.tag
     with unit_of_work(factory) as s:
-        fake = stories.birds_nest_case(s, clock, store, f"{tag}f", buyers=1)
+        fake = stories.birds_nest_case(s, clock, run.store, f"{tag}f", buyers=1)
     shop, report = fake.refs["shop"], f"document:{fake.docs['independent_report']}"
     console.print(
         f"[bold]Repeated counterfeiting[/bold]: {shop}, rule CF-1 (12 serious points each), "
@@ -69,8 +86,12 @@ def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
         "removed and it can no longer list or take orders (清退)."
     )
 
+
+def _unjust_fine_refused(run: _Run) -> str:
+    """A fine the rule does not permit is refused and the deposit stays whole; returns the shop."""
+    factory, console, clock, tag = run.factory, run.console, run.clock, run.tag
     with unit_of_work(factory) as s:
-        honest = stories.phone_case(s, clock, store, f"{tag}h")
+        honest = stories.phone_case(s, clock, run.store, f"{tag}h")
     shop = honest.refs["shop"]
     console.print(
         f"\n[bold]The honest shop[/bold] {shop}: malicious orders, then reports; a reviewer "
@@ -99,9 +120,14 @@ def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
     with unit_of_work(factory) as s:
         after = deposits.deposit_balance(s, shop)
     console.print(f"  its deposit is untouched: {Money(before, 'CNY')} -> {Money(after, 'CNY')}.")
+    return shop
 
-    troll, buyer = "buyer:troll-" + tag, "buyer:malicious-" + tag
-    with unit_of_work(factory) as s:
+
+def _malicious_buyer(run: _Run, shop: str) -> None:
+    """The shop's complaint about a buyer's malicious orders is founded and counts against it."""
+    clock, tag = run.clock, run.tag
+    buyer = "buyer:malicious-" + tag
+    with unit_of_work(run.factory) as s:
         complaint = notices.file_notice(
             s,
             clock,
@@ -121,15 +147,21 @@ def run_enforcement(engine: Engine, console: Console, clock: FakeClock) -> None:
             decided_by="reviewer:li",
         )
         founded_against = len(notices.record(s, clock, buyer).founded_against)
-    console.print(
+    run.console.print(
         f"  the shop's complaint about {buyer}'s malicious orders is founded; "
         f"{founded_against} founded complaint(s) now count against that buyer."
     )
+
+
+def _abusive_reporter(run: _Run, shop: str) -> None:
+    """Six manifestly unfounded reports: the reporter is warned, then suspended."""
+    console, clock, tag = run.console, run.clock, run.tag
+    troll = "buyer:troll-" + tag
     console.print(
         f"\n[bold]The abusive reporter[/bold] {troll} reports the honest shop again and again."
     )
     for n in range(6):
-        with unit_of_work(factory) as s:
+        with unit_of_work(run.factory) as s:
             filed = notices.file_notice(
                 s,
                 clock,

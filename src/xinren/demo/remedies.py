@@ -4,10 +4,12 @@ course and the bird's-nest recall: who was paid, by whom, and what is still owed
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinren.cases import service as cases
 from xinren.clock import FakeClock
@@ -30,15 +32,41 @@ def _fmt(amount: int) -> str:
     return Money(amount, "CNY").format()
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    factory: sessionmaker[Session]
+    console: Console
+    clock: FakeClock
+    tag: str
+    paid: Table  # who was paid, by whom: one row per buyer, printed at the end
+
+
 def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
-    factory = session_factory(engine)
-    tag = secrets.token_hex(3)
     console.rule("[bold]Complaints and remedies: pay first, recover later (先行赔付, 追偿)")
     paid = Table(title="who was paid, by whom")
     for column in ("story", "buyer", "refund", "compensation", "paid by", "basis"):
         paid.add_column(column)
+    run = _Run(session_factory(engine), console, clock, secrets.token_hex(3), paid)
+    ids = _two_settled_orders(run)
+    _fake_tea(run, ids["tea"])
+    _vanished_course(run, ids["course"])
+    _birds_nest_recall(run)
+    console.print(paid)
+    with unit_of_work(run.factory) as s:
+        fund = remedies.fund_position(s)
+        m = cases.metrics(s)
+    console.print(
+        f"Guarantee fund: balance {_fmt(fund['balance'])}; paid first {_fmt(fund['paid_first'])}, "
+        f"recovered {_fmt(fund['recovered'])}, [bold]still owed to the fund "
+        f"{_fmt(fund['receivable'])}[/bold]. Complaints decided: {m['decided']}, "
+        f"all for the buyer: {m['share_for_buyer'] == 1}."
+    )
 
-    with unit_of_work(factory) as s:
+
+def _two_settled_orders(run: _Run) -> dict[str, int]:
+    """The fund topped up, two verified merchants with deposits, and one settled order each."""
+    clock, tag = run.clock, run.tag
+    with unit_of_work(run.factory) as s:
         remedies.top_up_fund(s, clock, f"demo-{tag}-fund", 5_000_000, "CNY")
         for merchant in (f"merchant:tea-{tag}", f"merchant:course-{tag}"):
             samples.verified(s, clock, merchant)
@@ -66,10 +94,15 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
                 orders.act(s, clock, o.id, action, f"demo-{tag}-{name}-{action}", actor=actor)
             ids[name] = o.id
     clock.advance(days=2)
-    timers.run_due(factory, clock)  # settlements reach the merchants' available balances
+    timers.run_due(run.factory, clock)  # settlements reach the merchants' available balances
+    return ids
 
-    with unit_of_work(factory) as s:
-        tea = orders.get_order(s, ids["tea"])
+
+def _fake_tea(run: _Run, order_id: int) -> None:
+    """A complaint decided for the buyer: refund plus the statutory minimum compensation."""
+    clock, tag = run.clock, run.tag
+    with unit_of_work(run.factory) as s:
+        tea = orders.get_order(s, order_id)
         case = cases.file_case(
             s,
             clock,
@@ -91,12 +124,12 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             reasons="a lab comparison shows a cheaper cultivar sold as Longjing",
             relied_on=[f"order:{tea.id}"],
         )
-    console.print(
+    run.console.print(
         f"[bold]The fake tea[/bold]: counterfeit found; refund {_fmt(tea_case['refund'])} + "
         f"compensation {_fmt(tea_case['compensation'])} (3x ¥128 is ¥384, below the ¥500 "
         f"minimum of CRPL Art. 55); violation {tea_case['proposed_rule']} proposed to enforcement."
     )
-    paid.add_row(
+    run.paid.add_row(
         "fake tea",
         tea.buyer,
         _fmt(tea_case["refund"]),
@@ -105,8 +138,12 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
         "CRPL Art. 55",
     )
 
-    with unit_of_work(factory) as s:
-        course = orders.get_order(s, ids["course"])
+
+def _vanished_course(run: _Run, order_id: int) -> None:
+    """The seller took its money out and vanished: the fund pays first and claims it back."""
+    clock, tag = run.clock, run.tag
+    with unit_of_work(run.factory) as s:
+        course = orders.get_order(s, order_id)
         earned = ledger.get_account(s, f"{course.merchant}:available").balance.available
         ledger.create_account(s, clock, "bank:payouts", "CNY")
         ledger.move(
@@ -137,7 +174,7 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             statement="12 live lessons paid; the host vanished after the first",
         )
     clock.advance(hours=49)  # the seller never answers; the reviewer decides on the evidence
-    with unit_of_work(factory) as s:
+    with unit_of_work(run.factory) as s:
         course_case = cases.decide(
             s,
             clock,
@@ -150,14 +187,14 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             relied_on=[f"order:{course.id}"],
         )
         [claim] = remedies.list_claims(s, debtor=course.merchant)
-    timers.run_due(factory, clock)  # the deadline timer finds the case decided: nothing to do
-    console.print(
+    timers.run_due(run.factory, clock)  # the deadline timer finds the case decided: nothing to do
+    run.console.print(
         f"[bold]The vanished host's course[/bold]: the seller cannot be reached, so the "
         f"guarantee fund paid {_fmt(course_case['refund'] + course_case['compensation'])} at "
         f"once; recovery claim {claim['id']} took {_fmt(claim['recovered'])} from the seller's "
         f"deposit and {_fmt(claim['outstanding'])} is still owed."
     )
-    paid.add_row(
+    run.paid.add_row(
         "vanished course",
         course.buyer,
         _fmt(course_case["refund"]),
@@ -166,7 +203,11 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
         "CRPL Art. 55",
     )
 
-    with unit_of_work(factory) as s:
+
+def _birds_nest_recall(run: _Run) -> None:
+    """A batch recalled: every buyer refunded plus 3x, the seller owed by the manufacturer."""
+    clock, tag = run.clock, run.tag
+    with unit_of_work(run.factory) as s:
         nest = stories.birds_nest_case(s, clock, FileStore(), f"{tag}r", buyers=4)
         recall = recalls.recall_batch(
             s,
@@ -183,7 +224,7 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             c["outstanding"] for c in remedies.list_claims(s, debtor=nest.refs["maker"])
         )
     for r in done:
-        paid.add_row(
+        run.paid.add_row(
             "bird's-nest recall",
             r.buyer,
             _fmt(r.refund),
@@ -191,17 +232,7 @@ def run_remedies(engine: Engine, console: Console, clock: FakeClock) -> None:
             r.payer,
             "recall: refund + 3x",
         )
-    console.print(
+    run.console.print(
         f"[bold]The bird's-nest recall[/bold]: {len(done)} buyers refunded in full plus 3x; "
         f"the seller paid first and is owed {_fmt(owed_by_maker)} by the manufacturer."
-    )
-    console.print(paid)
-    with unit_of_work(factory) as s:
-        fund = remedies.fund_position(s)
-        m = cases.metrics(s)
-    console.print(
-        f"Guarantee fund: balance {_fmt(fund['balance'])}; paid first {_fmt(fund['paid_first'])}, "
-        f"recovered {_fmt(fund['recovered'])}, [bold]still owed to the fund "
-        f"{_fmt(fund['receivable'])}[/bold]. Complaints decided: {m['decided']}, "
-        f"all for the buyer: {m['share_for_buyer'] == 1}."
     )
