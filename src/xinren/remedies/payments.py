@@ -271,18 +271,7 @@ def _write(
                 for m in plan.moves
             ],
         )
-    for claim in plan.claims:
-        open_claim(
-            session,
-            clock,
-            derived(key, "claim", claim.tag),
-            creditor=claim.creditor,
-            debtor=claim.debtor,
-            amount=claim.amount,
-            currency=cur,
-            origin=origin,
-            reason=_claim_reason(claim, order.id),
-        )
+    _open_claims(session, clock, key, order, plan, origin)
     events.append(
         session,
         clock,
@@ -300,6 +289,29 @@ def _write(
         },
     )
     return int(remedy_id)
+
+
+def _open_claims(
+    session: Session,
+    clock: Clock,
+    key: str,
+    order: orders.OrderView,
+    plan: PaymentPlan,
+    origin: str,
+) -> None:
+    """The recovery claims the plan opens, each collected at once where the debtor can pay."""
+    for claim in plan.claims:
+        open_claim(
+            session,
+            clock,
+            derived(key, "claim", claim.tag),
+            creditor=claim.creditor,
+            debtor=claim.debtor,
+            amount=claim.amount,
+            currency=order.currency,
+            origin=origin,
+            reason=_claim_reason(claim, order.id),
+        )
 
 
 def _claim_reason(claim: model.Claim, order_id: int) -> str:
