@@ -73,6 +73,39 @@ class _TooLarge(Exception):
     """Raised inside the body stream once the limit is passed; answered with a 413."""
 
 
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A request the routes' models refuse: 422, naming every field and why."""
+    errors = [{"field": _field(tuple(e["loc"])), "detail": e["msg"]} for e in exc.errors()]
+    first = errors[0] if errors else {"field": "body", "detail": "invalid"}
+    return problem_response(
+        {
+            "type": PROBLEM_BASE + "validation-failed",
+            "title": "The request is not valid",
+            "status": 422,
+            "detail": f"{first['field']}: {first['detail']}",
+            "instance": request.url.path,
+            "errors": errors,
+        }
+    )
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own errors (no such path, method not allowed) as problem bodies too."""
+    return problem_response(
+        {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+    )
+
+
+def _healthz() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
 def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
@@ -99,37 +132,9 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.store = store or FileStore()
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(tuple(e["loc"])), "detail": e["msg"]} for e in exc.errors()]
-        first = errors[0] if errors else {"field": "body", "detail": "invalid"}
-        return problem_response(
-            {
-                "type": PROBLEM_BASE + "validation-failed",
-                "title": "The request is not valid",
-                "status": 422,
-                "detail": f"{first['field']}: {first['detail']}",
-                "instance": request.url.path,
-                "errors": errors,
-            }
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(
-            {
-                "type": "about:blank",
-                "title": str(exc.detail),
-                "status": exc.status_code,
-                "detail": str(exc.detail),
-                "instance": request.url.path,
-            }
-        )
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
+    app.exception_handler(RequestValidationError)(_invalid)
+    app.exception_handler(StarletteHTTPException)(_http)
+    app.get("/healthz", include_in_schema=False)(_healthz)
     for router in routers():
         app.include_router(router)
     # Xinren's own errors and the database's are answered by the unit of work, which decides

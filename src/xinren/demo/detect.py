@@ -11,7 +11,7 @@ from datetime import timedelta
 import numpy as np
 from rich.console import Console
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
@@ -33,72 +33,11 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
     console.rule("[bold]Detection: honest ratings and the counterfeit gate")
     with unit_of_work(factory) as s:
         phone = stories.phone_case(s, clock, FileStore(), f"{tag}d")  # the brands the gate protects
-        owner, maker, shop = (
-            f"brand_owner:longjing-{tag}",
-            f"manufacturer:tea-farm-{tag}",
-            f"merchant:tea-shop-{tag}",
-        )
-        for ref in (owner, maker, shop):
-            samples.verified(s, clock, ref)
-        brand = catalog.create_brand(s, clock, name=f"West Lake Longjing {tag}", owner=owner)
-        product = catalog.create_product(
-            s,
-            clock,
-            brand_id=brand.id,
-            manufacturer=maker,
-            name="Longjing green tea, 250 g",
-            category="tea",
-        )
-        batch = catalog.create_batch(
-            s,
-            clock,
-            product_id=product.id,
-            lot=f"LJ-{tag}",
-            production_date=clock.now().date(),
-            quantity=5000,
-            registered_by=maker,
-        )
-        listing = catalog.create_listing(
-            s,
-            clock,
-            merchant=shop,
-            product_id=product.id,
-            batch_ids=[batch.id],
-            title="Longjing, first flush",
-            price=12_800,
-            currency="CNY",
-        )
-        now = clock.now()
-        items = []
-        # honest buyers over a year: mostly pleased, some not (the tea stays hard)
-        for i in range(90):
-            items.append(
-                reviews_service.ReviewIn(
-                    f"demo-{tag}-h{i}",
-                    f"buyer:h{i}-{tag}",
-                    listing.id,
-                    int(rng.choice([5, 4, 4, 3, 5, 2, 4, 5])),
-                    "ok",
-                    now - timedelta(days=int(rng.integers(1, 365))),
-                )
-            )
-        # a review farm: 60 fresh accounts, twelve five-star reviews each, within one week
-        for n in range(722):
-            items.append(
-                reviews_service.ReviewIn(
-                    f"demo-{tag}-f{n}",
-                    f"buyer:farm{n % 60}-{tag}",
-                    listing.id,
-                    5,
-                    "best tea ever, genuine!",
-                    now - timedelta(days=int(rng.integers(1, 7)), hours=n % 24),
-                )
-            )
-        reviews_service.add_many(s, clock, items)
+        shop, arrived = _review_farm(s, clock, tag, rng)
     assert phone.order_id
     with unit_of_work(factory) as s:  # reading a rating never runs detection
         waiting = detect.merchant_rating(s, shop)
-    console.print(f"  {len(items)} reviews arrive; the shop's rating reads {waiting.explanation}")
+    console.print(f"  {arrived} reviews arrive; the shop's rating reads {waiting.explanation}")
     clock.advance(reviews_service.RESCORE_DELAY)
     timers.run_due(factory, clock)  # what `xinren tick` does: the rescore the reviews scheduled
     with unit_of_work(factory) as s:
@@ -110,6 +49,81 @@ def run_detect(engine: Engine, console: Console, clock: FakeClock) -> None:
         f"  detection proposed rating manipulation; a reviewer decided violation {violation} "
         f"(RM-1, 12 points) on that evidence; the shop's appeal for 3 excluded reviews: {kept}"
     )
+    _gate(factory, console, clock, tag)
+
+
+def _review_farm(
+    s: Session, clock: FakeClock, tag: str, rng: np.random.Generator
+) -> tuple[str, int]:
+    """A tea shop with one listing, 90 honest reviews over a year and 722 from a review farm
+    within one week; returns the shop and how many reviews arrived."""
+    owner, maker, shop = (
+        f"brand_owner:longjing-{tag}",
+        f"manufacturer:tea-farm-{tag}",
+        f"merchant:tea-shop-{tag}",
+    )
+    for ref in (owner, maker, shop):
+        samples.verified(s, clock, ref)
+    brand = catalog.create_brand(s, clock, name=f"West Lake Longjing {tag}", owner=owner)
+    product = catalog.create_product(
+        s,
+        clock,
+        brand_id=brand.id,
+        manufacturer=maker,
+        name="Longjing green tea, 250 g",
+        category="tea",
+    )
+    batch = catalog.create_batch(
+        s,
+        clock,
+        product_id=product.id,
+        lot=f"LJ-{tag}",
+        production_date=clock.now().date(),
+        quantity=5000,
+        registered_by=maker,
+    )
+    listing = catalog.create_listing(
+        s,
+        clock,
+        merchant=shop,
+        product_id=product.id,
+        batch_ids=[batch.id],
+        title="Longjing, first flush",
+        price=12_800,
+        currency="CNY",
+    )
+    now = clock.now()
+    items = []
+    # honest buyers over a year: mostly pleased, some not (the tea stays hard)
+    for i in range(90):
+        items.append(
+            reviews_service.ReviewIn(
+                f"demo-{tag}-h{i}",
+                f"buyer:h{i}-{tag}",
+                listing.id,
+                int(rng.choice([5, 4, 4, 3, 5, 2, 4, 5])),
+                "ok",
+                now - timedelta(days=int(rng.integers(1, 365))),
+            )
+        )
+    # a review farm: 60 fresh accounts, twelve five-star reviews each, within one week
+    for n in range(722):
+        items.append(
+            reviews_service.ReviewIn(
+                f"demo-{tag}-f{n}",
+                f"buyer:farm{n % 60}-{tag}",
+                listing.id,
+                5,
+                "best tea ever, genuine!",
+                now - timedelta(days=int(rng.integers(1, 7)), hours=n % 24),
+            )
+        )
+    reviews_service.add_many(s, clock, items)
+    return shop, len(items)
+
+
+def _gate(factory: sessionmaker[Session], console: Console, clock: FakeClock, tag: str) -> None:
+    """A grey seller's 'Huamei P50' listing, checked at the counterfeit gate."""
     with unit_of_work(factory) as s:
         verdict = detect.check_listing(
             s,
