@@ -58,7 +58,33 @@ def world(session, clock, store):
         quantity=1000,
         registered_by="manufacturer:m1",
     )
+    sell(session, clock, store, brand.id, "merchant:shop")  # the shop sells inside Acme's chain
     return brand, product, batch
+
+
+def sell(session, clock, store, brand_id, merchant):
+    """The brand owner lets `merchant` sell Acme goods this year: the counterfeit gate, which
+    every listing write runs, lets its listings of the brand through."""
+    grant = doc(
+        session,
+        clock,
+        store,
+        DocType.BRAND_AUTHORIZATION,
+        "brand_owner:acme",
+        merchant,
+        merchant.encode(),
+    )
+    catalog.authorize(
+        session,
+        clock,
+        brand_id=brand_id,
+        grantor="brand_owner:acme",
+        grantee=merchant,
+        scope=Scope.SELL,
+        valid_from=date(2026, 1, 1),
+        valid_to=date(2026, 12, 31),
+        document=grant,
+    )
 
 
 def doc(session, clock, store, doc_type, issuer, subject, content, **kw):
@@ -153,9 +179,10 @@ def test_listing_traces_to_batches_and_orders_record_the_line(session, clock, wo
     assert err.value.field == "listing_id"
 
 
-def test_unverified_merchant_cannot_list(session, clock, world):
-    _, product, batch = world
+def test_unverified_merchant_cannot_list(session, clock, store, world):
+    brand, product, batch = world
     parties.register(session, clock, "merchant:new", display_name="New")
+    sell(session, clock, store, brand.id, "merchant:new")  # authorized, but not verified
     with pytest.raises(TraderNotVerified, match="cannot list goods"):
         catalog.create_listing(
             session,
@@ -164,7 +191,7 @@ def test_unverified_merchant_cannot_list(session, clock, world):
             product_id=product.id,
             batch_ids=[batch.id],
             title="x",
-            price=1,
+            price=149_900,
             currency="CNY",
         )
 
@@ -188,7 +215,7 @@ def test_bad_listings_name_the_field(session, clock, world, change, field):
         product_id=product.id,
         batch_ids=[batch.id],
         title="t",
-        price=100,
+        price=149_900,  # within Acme's price range: the gate lets it through to these checks
         currency="CNY",
     )
     with pytest.raises((ValidationFailed, NotFound)) as err:
@@ -353,7 +380,7 @@ def test_live_claims_must_fall_inside_the_session(session, clock, world):
         product_id=product.id,
         batch_ids=[batch.id],
         title="t",
-        price=100,
+        price=149_900,
         currency="CNY",
     )
     start = datetime(2026, 3, 1, 20, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The counterfeit gate and honest ratings."""
+"""Honest ratings (the counterfeit gate's tests are in tests/catalog)."""
 
 from __future__ import annotations
 
@@ -6,82 +6,16 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
 
 from tests.detect.farm import farm_reviews
-from tests.detect.grey import fake_p50, grey_seller
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import stories
-from xinren.detect import gate, pdq
 from xinren.detect import service as detect
 from xinren.detect.ratings import honest
 from xinren.documents.store import FileStore
 from xinren.events import service as events
 from xinren.reviews import service as reviews_service
-
-BRAND = gate.BrandFacts(1, "Huamei", True, ("huamei", "华美"), 199_900, (), False)
-
-
-def image(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return gaussian_filter(rng.random((240, 320, 3)) * 255, (6, 6, 0))
-
-
-def draft(**kw):
-    base = dict(
-        merchant="merchant:grey",
-        title="phone",
-        text="a phone",
-        price=150_000,
-        product_brand=None,
-        images=(),
-    )
-    return gate.ListingDraft(**(base | kw))
-
-
-def test_brand_keywords_without_authorization_are_blocked():
-    v = gate.check(draft(title="华美 P50 手机"), [BRAND], gate.Intercepted())
-    assert v.outcome == "block" and "without a valid authorization chain" in v.reasons[0]
-    ok = gate.check(
-        draft(title="华美 P50"),
-        [gate.BrandFacts(1, "Huamei", True, ("华美",), None, (), True)],
-        gate.Intercepted(),
-    )
-    assert ok.outcome == "allow"
-
-
-def test_price_far_below_reference_and_images_of_the_brand():
-    authorized = gate.BrandFacts(1, "Huamei", True, ("huamei",), 199_900, (), True)
-    assert (
-        gate.check(draft(product_brand=1, price=80_000), [authorized], gate.Intercepted()).outcome
-        == "review"
-    )
-    assert (
-        gate.check(draft(product_brand=1, price=40_000), [authorized], gate.Intercepted()).outcome
-        == "block"
-    )
-    official = pdq.pdq(image(1))
-    brand = gate.BrandFacts(1, "Huamei", True, ("huamei",), None, (official,), False)
-    copy = pdq.pdq(image(1)[::2, ::2] * 0.9)  # resized and darkened
-    assert pdq.distance(official, copy) <= pdq.MATCH_DISTANCE
-    v = gate.check(draft(images=(copy,)), [brand], gate.Intercepted())
-    assert v.outcome == "block" and "PDQ distance" in v.reasons[0]
-    other = pdq.pdq(image(2))
-    assert gate.check(draft(images=(other,)), [brand], gate.Intercepted()).outcome == "allow"
-
-
-def test_text_close_to_an_intercepted_listing_goes_to_review():
-    seen = gate.Intercepted()
-    seen.add("super copy designer bag AAA grade, same as counter, free shipping")
-    v = gate.check(
-        draft(text="super copy designer bag AAA grade, same as counter, fast shipping"), [], seen
-    )
-    assert v.outcome == "review" and "intercepted before" in v.reasons[0]
-    assert (
-        gate.check(draft(merchant="merchant:x"), [], seen, merchant_serious_points=24).outcome
-        == "review"
-    )
 
 
 def test_honest_rating_discounts_blocks_and_shrinks_small_samples():
@@ -109,22 +43,6 @@ def test_a_review_farm_is_found_excluded_and_proposed(session, clock, tmp_path):
     assert len(excluded) == 200
     proposed = [e for e in events.read(session, limit=5000) if e.topic == "violation.proposed"]
     assert proposed and proposed[-1].payload["rule"] == "RM-1"
-
-
-def test_the_gate_runs_when_a_listing_is_created_over_http(factory, clock, tmp_path):
-    from fastapi.testclient import TestClient
-
-    from xinren.api.app import create_app
-
-    case, key, product = grey_seller(factory, clock, tmp_path / "d", "gt")
-    client = TestClient(create_app(clock=clock, sessions=factory))
-    r = client.post(
-        "/v1/catalog/listings",
-        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "l1"},
-        json=fake_p50(product, case.batch_id),
-    )
-    assert r.status_code == 409 and "counterfeit gate" in r.json()["detail"]
-    assert any("authorization chain" in x for x in r.json()["reasons"])
 
 
 def test_reviews_in_bulk_and_the_rating_over_http(factory, clock, tmp_path):

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from tests.cases.test_stories import completed_order as _completed
 from xinren.cases import service as cases
+from xinren.catalog import gate as catalog_gate
 from xinren.catalog import service as catalog
 from xinren.clock import FakeClock
 from xinren.demo import samples, stories
-from xinren.detect import service as detect
 from xinren.documents import service as documents
 from xinren.documents.model import DocType, DocumentMeta
 from xinren.documents.store import FileStore
@@ -397,17 +397,17 @@ def _recalls(session: Session, clock: FakeClock, store: FileStore) -> tuple[str,
 
 
 def _gate(session: Session, clock: FakeClock, phone_product: int) -> None:
-    detect._intercepted_index.cache_clear()  # an index left by another test's rolled-back rows
-    detect.check_listing(
+    catalog_gate._intercepted_index.cache_clear()  # left by another test's rolled-back rows
+    catalog_gate.check_listing(
         session,
         clock,
         merchant="merchant:r-grey1",
         title="Huamei flagship handset",
-        text="sealed box, genuine huamei",
+        text="sealed box, genuine huamei ra",  # the phone brand's keyword (its copy "ra")
         price=250_000,
         product_id=None,
     )
-    detect.check_listing(
+    catalog_gate.check_listing(
         session,
         clock,
         merchant="merchant:r-grey2",
@@ -416,7 +416,7 @@ def _gate(session: Session, clock: FakeClock, phone_product: int) -> None:
         price=10_000,
         product_id=phone_product,
     )
-    detect.check_listing(
+    catalog_gate.check_listing(
         session,
         clock,
         merchant="merchant:r-risky",
@@ -508,12 +508,12 @@ def build(session: Session, clock: FakeClock, store: FileStore) -> Refs:
         category="counterfeit",
         text="fake again",
     )
-    detect.check_listing(
+    catalog_gate.check_listing(
         session,
         clock,
         merchant="merchant:r-grey3",
         title="华美 new year phone",
-        text="华美 genuine",
+        text="华美 ra genuine",
         price=300_000,
         product_id=None,
     )

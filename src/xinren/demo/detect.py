@@ -125,12 +125,12 @@ def _review_farm(
 def _gate(factory: sessionmaker[Session], console: Console, clock: FakeClock, tag: str) -> None:
     """A grey seller's 'Huamei P50' listing, checked at the counterfeit gate."""
     with unit_of_work(factory) as s:
-        verdict = detect.check_listing(
+        verdict = catalog.check_listing(
             s,
             clock,
             merchant=f"merchant:grey-{tag}",
             title="Huamei P50 phone, brand new",
-            text="genuine huamei, factory sealed",
+            text=f"genuine huamei {tag}d, factory sealed",  # the keyword of the phone's brand
             price=49_900,
             product_id=None,
         )

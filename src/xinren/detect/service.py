@@ -1,6 +1,6 @@
-"""Detection against the platform's own records: honest ratings of merchants (with the fake
-reviews found excluded and a rating-manipulation violation proposed), and the counterfeit gate
-run when a listing is created.
+"""Detection against the platform's own records: honest ratings of merchants, with the fake
+reviews found excluded and a rating-manipulation violation proposed. (The counterfeit gate is
+the catalog's, `xinren.catalog.gate`, so every listing write runs it.)
 
 Ratings are scored by a rescore (`rescore`): the timer that reviews arriving schedule
 (`reviews.service.RESCORE`, run by `xinren tick` and `xinren serve`), or `xinren detect
@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from xinren.catalog import service as catalog
-from xinren.catalog.tables import brand_images, brands, interceptions
 from xinren.clock import Clock
-from xinren.detect import gate, ratings
+from xinren.detect import ratings
 from xinren.detect.ratings import HonestRating
 from xinren.detect.reviews import Reviews
 from xinren.detect.tables import honest_ratings
@@ -236,131 +233,3 @@ def listing_rating(session: Session, listing_id: int) -> tuple[str, ratings.Show
         return found.merchant, ratings.stored(found, found.due)
     merchant = catalog.get_listing(session, listing_id).merchant
     return merchant, _unscored(session, reviews.c.listing_id == listing_id, merchant)
-
-
-# --- the gate ---
-
-
-def _authorized(session: Session, merchant: str, brand_id: int, owner: str, day: Any) -> bool:
-    grants = [g for g in catalog.brand_authorizations_all(session, brand_id) if g.valid_on(day)]
-    granting = {owner}
-    grown = True
-    while grown:
-        new = {g.grantee for g in grants if g.grantor in granting and g.scope == "distribute"}
-        grown = bool(new - granting)
-        granting |= new
-    return merchant in granting or any(
-        g.grantee == merchant and g.grantor in granting for g in grants
-    )
-
-
-@cache
-def _intercepted_index(count: int) -> gate.Intercepted:
-    return gate.Intercepted()
-
-
-def _index(session: Session) -> gate.Intercepted:
-    texts = [
-        f"{t} {x}"
-        for t, x in session.execute(
-            select(interceptions.c.title, interceptions.c.text).where(
-                interceptions.c.outcome == "block"
-            )
-        )
-    ]
-    index = _intercepted_index(len(texts))
-    if index.count != len(texts):
-        for text in texts[index.count :]:
-            index.add(text)
-    return index
-
-
-def check_listing(
-    session: Session,
-    clock: Clock,
-    *,
-    merchant: str,
-    title: str,
-    text: str,
-    price: int,
-    product_id: int | None,
-    images: tuple[str, ...] = (),
-    merchant_serious_points: int = 0,
-    draft_key: str | None = None,
-    listing_id: int | None = None,
-) -> gate.Verdict:
-    """Run the gate and record an interception (linked to rule CF-1) when it blocks or holds.
-    The gate always runs (authorizations and the merchant's record change); a draft already
-    intercepted under the same `draft_key` (a retried request: same merchant, same body) is
-    not recorded, so it is not counted twice. `listing_id` names the listing a change was for."""
-    day = clock.now().date()
-    brand_of = None
-    if product_id is not None:
-        brand_of = catalog.get_product(session, product_id).brand_id
-    facts = []
-    for b in session.execute(select(brands).where(brands.c.protected.is_(True))):
-        official = tuple(
-            session.execute(
-                select(brand_images.c.pdq).where(brand_images.c.brand_id == b.id)
-            ).scalars()
-        )
-        facts.append(
-            gate.BrandFacts(
-                b.id,
-                b.name,
-                True,
-                tuple(b.keywords),
-                b.ref_price_min,
-                official,
-                _authorized(session, merchant, b.id, b.owner, day),
-            )
-        )
-    verdict = gate.check(
-        gate.ListingDraft(merchant, title, text, price, brand_of, images),
-        facts,
-        _index(session),
-        merchant_serious_points,
-    )
-    if verdict.outcome != "allow":
-        try:
-            with session.begin_nested():
-                session.execute(
-                    interceptions.insert(),
-                    dict(
-                        merchant=merchant,
-                        title=title[:300],
-                        text=text,
-                        outcome=verdict.outcome,
-                        reasons=list(verdict.reasons),
-                        rule_id="CF-1" if verdict.outcome == "block" else None,
-                        draft_key=draft_key,
-                        listing_id=listing_id,
-                        created_at=clock.now(),
-                    ),
-                )
-        except IntegrityError:  # the draft was intercepted before (draft_key is unique)
-            return verdict
-        events.append(
-            session,
-            clock,
-            "listing.intercepted",
-            merchant,
-            {"outcome": verdict.outcome, "reasons": list(verdict.reasons), "title": title[:300]},
-        )
-    return verdict
-
-
-def add_official_image(session: Session, clock: Clock, brand_id: int, pdq_hex: str) -> bool:
-    """Record a protected brand's official image by its PDQ hash; True if it was new."""
-    catalog.get_brand(session, brand_id)
-    known = session.execute(
-        select(brand_images.c.id).where(
-            brand_images.c.brand_id == brand_id, brand_images.c.pdq == pdq_hex
-        )
-    ).first()
-    if known is not None:
-        return False
-    session.execute(
-        brand_images.insert(), dict(brand_id=brand_id, pdq=pdq_hex, created_at=clock.now())
-    )
-    return True

@@ -8,7 +8,7 @@ import numpy as np
 from datasketch import MinHashLSH
 from numpy.typing import NDArray
 
-from xinren.detect.gate import minhash
+from xinren.catalog.model import minhash
 
 NEAR = 0.8  # estimated Jaccard similarity of 4-character shingles
 

@@ -77,7 +77,7 @@ def _goods(b: Builder, refs: dict[str, str], now: datetime) -> _Goods:
         protected=True,
         ref_price_min=19_900,
         ref_price_max=39_900,
-        keywords=["燕窝", "bird's nest"],
+        keywords=[f"燕窝 {b.tag}", f"bird's nest {b.tag}"],  # this copy's (see phone.py)
     )
     product = catalog.create_product(
         b.s,

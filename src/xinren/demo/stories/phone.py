@@ -83,7 +83,9 @@ def _goods(b: Builder, refs: dict[str, str], now: datetime) -> _Goods:
         protected=True,
         ref_price_min=199_900,
         ref_price_max=599_900,
-        keywords=["huamei", "华美"],
+        # keywords of this copy of the brand only: a database may hold several (one per tag),
+        # and every listing write passes the gate, which blocks another copy's keywords
+        keywords=[f"huamei {b.tag}", f"华美 {b.tag}"],
     )
     product = catalog.create_product(
         b.s,
