@@ -1,7 +1,8 @@
 """The transparency report, pure: the period, the figures, the arithmetic behind them (rates,
 medians, percentiles), how a figure is shown, and every label in Chinese and English.
 
-Nothing here reads the clock or the database: `figures.py` counts, this module holds and shows.
+Nothing here reads the clock or the database: `report.figures` counts, this package holds and
+shows.
 A rate over nothing is None (shown "n/a"), never a division by zero and never a made-up 0%.
 
 By use case: `classify` (what records are counted by), `period`, `sections` (the figures),
