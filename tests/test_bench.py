@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from bench.ledger_bench import main
 
 
@@ -25,6 +26,7 @@ def test_chain_bench_smoke(capsys):
     assert "chain + liability" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_detect_bench_smoke(capsys):
     from bench.detect_bench import main as detect_main
 

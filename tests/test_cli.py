@@ -22,6 +22,7 @@ def run(args: list[str], url: str, cwd: Path, **kw) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_demo_on_the_default_sqlite_file(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "XINREN_DATABASE_URL"}
     env["COLUMNS"] = "120"
@@ -62,6 +63,7 @@ def test_demo_on_the_default_sqlite_file(tmp_path):
     assert again.returncode == 0 and "order 1002" in again.stdout
 
 
+@pytest.mark.slow
 def test_demo_then_verify_then_tamper(fresh_url, tmp_path):
     assert run(["demo"], fresh_url, tmp_path).returncode == 0
     ok = run(["ledger", "verify"], fresh_url, tmp_path)
@@ -91,6 +93,7 @@ def test_bad_database_url_says_what_to_do(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_db_upgrade_and_keys(tmp_path):
     url = f"sqlite:///{tmp_path / 'x.db'}"
     up = run(["db", "upgrade"], url, tmp_path)
@@ -117,6 +120,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_serve_over_real_http(fresh_url, tmp_path):
     key = run(["keys", "create", "--role", "platform"], fresh_url, tmp_path).stdout.strip()
     port = free_port()

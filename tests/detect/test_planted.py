@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from xinren.detect import fraudar, planted, reviews, unsupervised
 
@@ -45,6 +46,7 @@ def test_planted_file_reads_back_and_scores(tmp_path):
     assert review[one_off].mean() > review[~r.fake].mean()
 
 
+@pytest.mark.slow
 def test_each_detector_has_its_precision_and_recall_on_planted_fraud():
     from xinren.detect import evaluate, supervised
 
@@ -67,6 +69,7 @@ def test_each_detector_has_its_precision_and_recall_on_planted_fraud():
     assert got[("supervised (trained elsewhere)", "review")].precision >= 0.9
 
 
+@pytest.mark.slow
 def test_the_planted_command_writes_a_file_score_can_read(tmp_path):
     from typer.testing import CliRunner
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from xinren.detect import abuse, planted, rev2, reviews, text
@@ -49,6 +50,7 @@ def test_planted_generator_is_reproducible():
     assert (a.users == b.users).all() and (a.fake == b.fake).all()
 
 
+@pytest.mark.slow
 def test_near_duplicate_texts_are_features_of_the_supervised_model():
     from xinren.detect import features, supervised
 

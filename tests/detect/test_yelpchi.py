@@ -20,6 +20,7 @@ def test_the_data_and_its_label_polarity(yelpchi):
     assert int(yelpchi.fake.sum()) == 8_919  # -1 = filtered as fake, 13.2%
 
 
+@pytest.mark.slow
 def test_quality_bars(yelpchi):
     figures = {(f.method, f.level): f for f in evaluate.evaluate(yelpchi)}
     unsup = figures[("unsupervised", "review")]
@@ -48,6 +49,7 @@ def test_bad_files_name_the_line(tmp_path):
         supervised.load(bad)
 
 
+@pytest.mark.slow
 def test_score_and_train_from_the_command_line(cli, tmp_path, yelpchi):
     lines = [
         f"{yelpchi.user_ids[u]} {yelpchi.product_ids[p]} {r} {'-1' if f else '1'} 2011-01-01"

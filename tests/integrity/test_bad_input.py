@@ -177,6 +177,7 @@ def test_the_sweep_covers_every_write_route(world):
     assert len(routes) >= 40 and len(swept) >= len(routes) * 0.9, (len(routes), len(swept))
 
 
+@pytest.mark.slow
 def test_bad_values_on_every_write_endpoint(world, session):
     app, client, admin = world
     failures: list[str] = []

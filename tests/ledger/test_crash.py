@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import pytest
 from sqlalchemy import select
 
 from tests.ledger.crash_worker import CURRENCY, SOURCE, account_codes, funding, plan, wallet
@@ -121,6 +122,7 @@ def _xinren() -> list[str]:
     return [found]
 
 
+@pytest.mark.slow
 def test_sigkilled_workers_apply_each_key_exactly_once(fresh_url: str, tmp_path: Path) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)

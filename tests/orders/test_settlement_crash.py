@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from xinren.clock import SystemClock
@@ -28,6 +29,7 @@ WORKER = Path(__file__).with_name("settle_worker.py")
 WORKERS, PER_WORKER, MIN_KILLS = 3, 40, 6
 
 
+@pytest.mark.slow
 def test_settlement_survives_sigkill(fresh_url):
     engine = make_engine(fresh_url)
     factory = session_factory(engine)

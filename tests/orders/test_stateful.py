@@ -3,6 +3,7 @@ step the money identity holds for every order and the ledger verifies."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -143,6 +144,7 @@ class OrdersMachine(RuleBasedStateMachine):
         self.session.commit()
 
 
+@pytest.mark.slow
 def test_orders_keep_the_money_identity(engine: Engine) -> None:
     run_state_machine_as_test(
         lambda: OrdersMachine(engine),
