@@ -1,4 +1,5 @@
-"""/v1/catalog batches, their inspection reports, and brand authorizations."""
+"""/v1/catalog batches (registering one is in the package, beside `BatchIn`), their inspection
+reports, and brand authorizations."""
 
 from __future__ import annotations
 
@@ -14,34 +15,12 @@ from xinren.api.deps import (
     acting_for,
     is_staff,
 )
-from xinren.api.routes.catalog.bodies import AuthorizationIn, BatchIn, InspectionIn
+from xinren.api.routes.catalog.bodies import AuthorizationIn, InspectionIn
 from xinren.api.routes.catalog.common import as_json, created
 from xinren.catalog import service
 from xinren.errors import Forbidden, NotFound
 
 router = APIRouter()
-
-
-@router.post("/batches", status_code=status.HTTP_201_CREATED)
-def create_batch(
-    body: BatchIn,
-    key: IdempotencyKeyDep,
-    session: SessionDep,
-    clock: ClockDep,
-    principal: PrincipalDep,
-    response: Response,
-) -> dict[str, Any]:
-    acting_for(principal, body.registered_by, "register a batch")
-    return created(
-        session,
-        clock,
-        principal,
-        key,
-        "POST batches",
-        body,
-        response,
-        lambda: service.create_batch(session, clock, **body.model_dump()),
-    )
 
 
 def _may_see_batch(principal: PrincipalDep, batch: service.Batch) -> None:

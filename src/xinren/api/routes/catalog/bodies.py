@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
-from xinren.api.types import Amount, Units
+from xinren.api.types import Amount
 from xinren.catalog import service
 from xinren.catalog.model import Result, Scope, Value
 
@@ -45,15 +45,6 @@ class ProductIn(In):
 
 class OfficialImageIn(In):
     document: Sha256  # the image, uploaded first to /v1/documents
-
-
-class BatchIn(In):
-    product_id: StrictInt
-    lot: str
-    production_date: date
-    quantity: Units
-    registered_by: str
-    epc_class: str | None = None
 
 
 class InspectionIn(In):
