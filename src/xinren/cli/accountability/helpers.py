@@ -112,6 +112,11 @@ def coerce(hint: Any, value: Any, field: str) -> Any:
     return value
 
 
+#: arguments the command gives a service itself, never read from the file (the catalog's file
+#: store, which the counterfeit gate reads a listing's photos from)
+_FROM_THE_COMMAND = ("store", "draft_key", "may_use")
+
+
 def arguments_for(target: Callable[..., Any], data: Any, where: str) -> dict[str, Any]:
     """`data` as keyword arguments of `target` (a service function or a dataclass): unknown and
     missing keys and values of the wrong type are errors naming their place in the input."""
@@ -121,7 +126,7 @@ def arguments_for(target: Callable[..., Any], data: Any, where: str) -> dict[str
     params = {
         name: p
         for name, p in inspect.signature(target).parameters.items()
-        if name not in ("session", "clock")
+        if name not in ("session", "clock", *_FROM_THE_COMMAND)
     }
     for name in data:
         if name not in params:
