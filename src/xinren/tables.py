@@ -7,9 +7,11 @@ from xinren.detect import tables as detect_tables
 from xinren.documents import tables as document_tables
 from xinren.events import tables as event_tables
 from xinren.ledger import tables as ledger_tables
+from xinren.liability import tables as liability_tables
 from xinren.orders import tables as order_tables
 from xinren.parties import tables as party_tables
 from xinren.provenance import tables as provenance_tables
+from xinren.recalls import tables as recall_tables
 from xinren.remedies import tables as remedy_tables
 from xinren.reviews import tables as review_tables
 from xinren.rules import tables as rule_tables
@@ -23,9 +25,11 @@ __all__ = [
     "document_tables",
     "event_tables",
     "ledger_tables",
+    "liability_tables",
     "order_tables",
     "party_tables",
     "provenance_tables",
+    "recall_tables",
     "remedy_tables",
     "review_tables",
     "rule_tables",

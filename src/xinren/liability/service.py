@@ -20,7 +20,7 @@ from xinren.orders.service import OrderView
 from xinren.parties import service as parties
 from xinren.provenance import chain as chains
 from xinren.provenance.model import Chain
-from xinren.provenance.tables import liability_assessments
+from xinren.liability.tables import liability_assessments
 
 
 @cache

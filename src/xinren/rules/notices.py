@@ -26,7 +26,6 @@ from xinren.errors import (
     ValidationFailed,
 )
 from xinren.events import service as events
-from xinren.events.tables import outbox
 from xinren.ids import check_idempotency_key
 from xinren.parties import service as parties
 from xinren.rules.notice_records import (
@@ -216,16 +215,6 @@ def queue(session: Session, *, limit: int = 50) -> list[Notice]:
     return [_notice(r) for r in rows]
 
 
-def _decided_event(session: Session, notice_id: int) -> dict[str, Any] | None:
-    row = session.execute(
-        select(outbox.c.payload)
-        .where(outbox.c.subject == f"notice:{notice_id}", outbox.c.topic == "notice.decided")
-        .order_by(outbox.c.id.desc())
-        .limit(1)
-    ).first()
-    return dict(row.payload) if row is not None else None
-
-
 def decide(
     session: Session,
     clock: Clock,
@@ -261,9 +250,14 @@ def decide(
     if row is None:
         raise NotFound(f"no notice {notice_id}", field="notice_id")
     if row.status != OPEN:
-        done = _decided_event(session, notice_id)
-        if done is not None and done.get("key") == key:
-            if any(done.get(k) != v for k, v in asked.items()):
+        if row.decision_key is not None and row.decision_key == key:
+            decided = dict(
+                outcome=row.status,
+                reason=row.reason,
+                decided_by=row.decided_by,
+                violation_id=row.violation_id,
+            )
+            if decided != asked:
                 raise IdempotencyKeyReused(
                     f"idempotency key {key!r} decided notice {notice_id} differently",
                     field="idempotency_key",
@@ -291,6 +285,7 @@ def decide(
             decided_by=decided_by,
             decided_at=now,
             violation_id=violation_id,
+            decision_key=key,
         )
     )
     events.append(

@@ -103,6 +103,8 @@ notices = Table(
     Column("decided_at", UtcDateTime, nullable=True),
     Column("reason", Text, nullable=True),
     Column("violation_id", Id, ForeignKey("violations.id"), nullable=True),
+    # the idempotency key of the decision: a retry with it replays the decision
+    Column("decision_key", String(255), nullable=True),
     Index("ix_notices_queue", "status", "trusted", "id"),
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from xinren.cases.tables import cases
 from xinren.catalog.tables import interceptions
-from xinren.provenance.tables import recalls, remedy_tasks
+from xinren.recalls.tables import recalls, remedy_tasks
 from xinren.remedies.tables import recovery_claims, remedy_payments
 from xinren.remedies.tables import remedies as remedy_rows
 from xinren.report import model
