@@ -215,6 +215,30 @@ def queue(session: Session, *, limit: int = 50) -> list[Notice]:
     return [_notice(r) for r in rows]
 
 
+def _replay(row: Any, key: str, asked: dict[str, Any]) -> Notice:
+    """A decided notice: the same key and details replay its decision; the same key with other
+    details, or any other key, is refused."""
+    if row.decision_key is not None and row.decision_key == key:
+        decided = dict(
+            outcome=row.status,
+            reason=row.reason,
+            decided_by=row.decided_by,
+            violation_id=row.violation_id,
+        )
+        if decided != asked:
+            raise IdempotencyKeyReused(
+                f"idempotency key {key!r} decided notice {row.id} differently",
+                field="idempotency_key",
+            )
+        return _notice(row, replayed=True)
+    raise Conflict(
+        f"notice {row.id} is {row.status}"
+        + (f" ({row.reason})" if row.status == NOT_PROCESSED else "")
+        + "; only open notices are decided",
+        field="notice_id",
+    )
+
+
 def decide(
     session: Session,
     clock: Clock,
@@ -250,25 +274,7 @@ def decide(
     if row is None:
         raise NotFound(f"no notice {notice_id}", field="notice_id")
     if row.status != OPEN:
-        if row.decision_key is not None and row.decision_key == key:
-            decided = dict(
-                outcome=row.status,
-                reason=row.reason,
-                decided_by=row.decided_by,
-                violation_id=row.violation_id,
-            )
-            if decided != asked:
-                raise IdempotencyKeyReused(
-                    f"idempotency key {key!r} decided notice {notice_id} differently",
-                    field="idempotency_key",
-                )
-            return _notice(row, replayed=True)
-        raise Conflict(
-            f"notice {notice_id} is {row.status}"
-            + (f" ({row.reason})" if row.status == NOT_PROCESSED else "")
-            + "; only open notices are decided",
-            field="notice_id",
-        )
+        return _replay(row, key, asked)
     if violation_id is not None:
         found = session.execute(
             select(violations.c.id).where(violations.c.id == violation_id)
