@@ -16,7 +16,7 @@ from typing import Any
 from datasketch import MinHash, MinHashLSH
 
 from xinren.catalog import pdq
-from xinren.documents.model import Grant
+from xinren.documents.model import Grant, authorized_by
 from xinren.errors import ValidationFailed
 
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -217,18 +217,8 @@ class Intercepted:
 
 
 def authorized(merchant: str, owner: str, grants: Sequence[Grant], day: date) -> bool:
-    """Whether the merchant sells inside the brand's chain on `day`: the owner, a distributor
-    reached from the owner by valid 'distribute' grants, or a seller granted by one of them."""
-    valid = [g for g in grants if g.valid_on(day)]
-    granting = {owner}
-    grown = True
-    while grown:
-        new = {g.grantee for g in valid if g.grantor in granting and g.scope == Scope.DISTRIBUTE}
-        grown = bool(new - granting)
-        granting |= new
-    return merchant in granting or any(
-        g.grantee == merchant and g.grantor in granting for g in valid
-    )
+    """Whether the merchant sells inside the brand's chain on `day` (see `authorized_by`)."""
+    return merchant in authorized_by(owner, grants, day)
 
 
 def _brand_reasons(draft: ListingDraft, b: BrandFacts) -> tuple[list[str], list[str], bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -87,6 +88,20 @@ class Grant:
 
     def valid_on(self, day: date) -> bool:
         return not self.revoked and self.valid_from <= day <= self.valid_to
+
+
+def authorized_by(owner: str, grants: Sequence[Grant], day: date) -> frozenset[str]:
+    """Who holds a brand's authority on `day`: its owner, every distributor reached from the
+    owner through valid 'distribute' grants, and every party one of them granted (to sell or to
+    distribute). The one rule for the counterfeit gate and the chain of custody alike."""
+    valid = [g for g in grants if g.valid_on(day)]
+    granting = {owner}
+    grown = True
+    while grown:
+        new = {g.grantee for g in valid if g.grantor in granting and g.scope == "distribute"}
+        grown = bool(new - granting)
+        granting |= new
+    return frozenset(granting | {g.grantee for g in valid if g.grantor in granting})
 
 
 def may_read(meta: DocumentMeta, reader: str | None, *, staff: bool) -> bool:

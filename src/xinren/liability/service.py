@@ -16,11 +16,11 @@ from xinren.errors import ValidationFailed
 from xinren.events import service as events
 from xinren.liability import model
 from xinren.liability.model import Assignment, Facts, Finding, Payer
+from xinren.liability.tables import liability_assessments
 from xinren.orders.service import OrderView
 from xinren.parties import service as parties
 from xinren.provenance import chain as chains
 from xinren.provenance.model import Chain
-from xinren.liability.tables import liability_assessments
 
 
 @cache

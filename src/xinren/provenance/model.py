@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from xinren.documents.model import Grant
+from xinren.documents.model import Grant, authorized_by
 
 # --- provenance events (the EPCIS 2.0 shape, reduced to what custody reasoning needs) ---
 
@@ -305,19 +305,9 @@ class _Walk:
 def _authorization_gaps(facts: ChainFacts, custodians: list[str]) -> list[Gap]:
     """Every trader between the maker and the buyer needs the brand's authorization, valid on
     the day of sale, granted by the brand owner or through a line of valid grants from it."""
-    valid = [g for g in facts.grants if g.valid_on(facts.sale_day)]
-    # who may pass authority on: the owner, and holders of a valid 'distribute' grant from one
-    granting = {facts.brand_owner}
-    grown = True
-    while grown:
-        new = {
-            g.grantee for g in valid if g.grantor in granting and g.scope == "distribute"
-        } - granting
-        granting |= new
-        grown = bool(new)
-    authorized = (
-        granting | {facts.manufacturer} | {g.grantee for g in valid if g.grantor in granting}
-    )
+    authorized = authorized_by(facts.brand_owner, facts.grants, facts.sale_day) | {
+        facts.manufacturer
+    }
     gaps: list[Gap] = []
     for party in custodians:
         if party in authorized:

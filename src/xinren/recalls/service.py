@@ -24,8 +24,8 @@ from xinren.ids import check_idempotency_key
 from xinren.liability.model import Finding
 from xinren.orders.model import Action
 from xinren.orders.tables import order_actions, orders
-from xinren.recalls.tables import recalls, remedy_tasks
 from xinren.recalls import model
+from xinren.recalls.tables import recalls, remedy_tasks
 
 
 @dataclass(frozen=True, slots=True)
