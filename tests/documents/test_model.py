@@ -15,6 +15,7 @@ from xinren.documents.model import (
     DocType,
     DocumentMeta,
     Grant,
+    authorized_by,
     check_digest,
     document_uri,
     may_file,
@@ -111,3 +112,24 @@ def test_a_party_files_only_documents_it_issued_unless_an_editor_files_them():
     assert not may_file("lab:3", "merchant:acme", editor=False)
     assert not may_file("lab:3", None, editor=False)
     assert may_file("lab:3", None, editor=True)
+
+
+def _g(n: int, grantor: str, grantee: str, scope: str, to: date = date(2026, 12, 31)) -> Grant:
+    return Grant(n, grantor, grantee, scope, date(2026, 1, 1), to, DIGEST, False)
+
+
+def test_a_brands_authority_runs_from_the_owner_through_distributors_to_sellers():
+    owner = "brand_owner:o"
+    grants = [
+        _g(1, owner, "supplier:d1", "distribute"),
+        _g(2, "supplier:d1", "supplier:d2", "distribute"),
+        _g(3, "supplier:d2", "merchant:a", "sell"),
+        _g(4, "merchant:a", "merchant:b", "sell"),  # a seller cannot pass authority on
+        _g(5, "supplier:x", "merchant:c", "sell"),  # granted by someone without authority
+        _g(6, owner, "merchant:late", "sell", to=date(2026, 3, 31)),  # expired by June
+    ]
+    held = authorized_by(owner, grants, date(2026, 6, 1))
+    assert held == {owner, "supplier:d1", "supplier:d2", "merchant:a"}
+    assert "merchant:late" in authorized_by(owner, grants, date(2026, 3, 1))
+    # without the first link, nothing below it holds
+    assert authorized_by(owner, grants[1:], date(2026, 6, 1)) == {owner}
