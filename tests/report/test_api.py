@@ -120,3 +120,14 @@ def test_the_days_can_be_a_platforms_own_time_zone(client):
     assert "Asia/Shanghai" in page.text and 'name="tz" value="Asia/Shanghai"' in page.text
     bad = client.get("/v1/transparency", params=YEAR_QUERY | {"tz": "Mars/Olympus"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "tz"
+
+
+@pytest.mark.parametrize("path", ["/transparency", "/v1/transparency"])
+def test_the_public_report_refuses_an_unbounded_period(session, factory, path):
+    """Anyone may ask for 0001-01-01 to 9999-12-30: every decided complaint, appeal and blocked
+    listing is then loaded into Python on each anonymous, uncached request."""
+    clock = FakeClock(history.START)
+    client = TestClient(create_app(clock=clock, sessions=factory))
+    r = client.get(path, params={"from": "0001-01-01", "to": "9999-12-30"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] in ("from", "to")
