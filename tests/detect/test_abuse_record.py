@@ -117,3 +117,11 @@ def test_an_upgraded_database_scores_its_existing_records_the_same(fresh_url, cl
 
     run(db, after)
     engine.dispose()
+
+
+def test_identifiers_differing_only_in_spacing_link_the_accounts(session, clock):
+    """The digest is said to ignore spacing, but only runs of spaces are collapsed: a ring
+    escapes the link by writing the same payment account without spaces."""
+    buyers.add_identifier(session, clock, "buyer:ring1", "payment_account", "6222 0000 1111 2222")
+    buyers.add_identifier(session, clock, "buyer:ring2", "payment_account", "6222000011112222")
+    assert buyers.record_of(session, "buyer:ring2").shared_with_others == 1
