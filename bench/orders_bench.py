@@ -5,17 +5,23 @@ escrow), ship (the countdown starts), confirm (settlement in one transfer to mer
 and host). Printed next to the ledger's plain transfers per second measured in the same run, so
 the figure reads as "an order costs N transfers". Never asserts on time.
 
-    python bench/orders_bench.py [--backend sqlite|postgres|both] [--orders N]
+Each round starts from a fresh database (no maintenance step); the median and min..max of the
+rounds are printed.
+
+    python bench/orders_bench.py [--backend sqlite|postgres|both] [--orders N] [--rounds R]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -72,38 +78,61 @@ def measure(url: str, n: int) -> tuple[float, float]:
     return completed, transfers
 
 
+@contextmanager
+def database(backend: str, pg_url: str) -> Iterator[str | None]:
+    """A fresh, empty database of `backend` for one round (None: no PostgreSQL server)."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    name = f"xinren_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(pg_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:
+        print(f"postgres: skipped ({err.__class__.__name__}: no server at {pg_url})")
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):,.1f} ({min(values):,.1f}..{max(values):,.1f})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args(argv)
     print(f"machine: nproc {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        if backend == "sqlite":
-            with tempfile.TemporaryDirectory() as tmp:
-                completed, transfers = measure(f"sqlite:///{tmp}/bench.db", args.orders)
-        else:
-            name = f"xinren_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(make_url(args.pg_url), isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
-            except Exception as err:
-                print(f"postgres: skipped ({err.__class__.__name__}: no server at {args.pg_url})")
-                continue
-            try:
-                url = make_url(args.pg_url).set(database=name).render_as_string(False)
-                completed, transfers = measure(url, args.orders)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+        completed: list[float] = []
+        transfers: list[float] = []
+        for _ in range(args.rounds):
+            with database(backend, args.pg_url) as url:
+                if url is None:
+                    break
+                c, t = measure(url, args.orders)
+            completed.append(c)
+            transfers.append(t)
+        if not completed:
+            continue
+        costs = [t / c for c, t in zip(completed, transfers, strict=True)]
         print(
-            f"{backend}: {completed:,.0f} completed orders/s (create, pay, ship, confirm: 4 "
-            f"transactions each); ledger transfers {transfers:,.0f}/s in the same run; an order "
-            f"costs {transfers / completed:.1f} transfers"
+            f"{backend}: {_spread(completed)} completed orders/s (create, pay, ship, confirm: 4 "
+            f"transactions each; median (min..max) of {len(completed)} rounds); ledger transfers "
+            f"{_spread(transfers)}/s in the same runs; an order costs {_spread(costs)} transfers"
         )
     return 0
 

@@ -32,3 +32,10 @@ def test_detect_bench_smoke(capsys):
 
     assert detect_main(["--sizes", "20000", "--skip-yelpchi"]) == 0
     assert "FRAUDAR" in capsys.readouterr().out
+
+
+def test_order_statements_bench_smoke(capsys):
+    from bench.order_statements_bench import main as statements_main
+
+    assert statements_main(["--backend", "sqlite", "--orders", "1"]) == 0
+    assert "round trips" in capsys.readouterr().out
