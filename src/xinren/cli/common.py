@@ -1,4 +1,8 @@
-"""What every command shares: opening the database, printing errors as one readable line."""
+"""What every command shares: opening the database, printing errors as one readable line.
+
+Imports nothing heavy at module level: `xinren version` and `--help` load this module, and
+SQLAlchemy with Alembic alone costs ~0.4 s; the commands that open a database import it then.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
-from xinren.db import ensure_schema, make_engine
 from xinren.errors import XinrenError
-from xinren.unit_of_work import attempts_for, backoff
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 err_console = Console(stderr=True)
@@ -33,6 +36,11 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        # lazy: SQLAlchemy is imported by the commands that run, not by `--help` (see above)
+        from sqlalchemy.exc import OperationalError
+
+        from xinren.unit_of_work import attempts_for, backoff
+
         attempt = 1
         try:
             while True:
@@ -59,9 +67,12 @@ def friendly_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def opened(migrate: bool = True, url: str | None = None) -> Iterator[Engine]:
-    """An engine on the configured database, migrated first if it is empty."""
-    engine = make_engine(url)
+def opened(migrate: bool = True, url: str | None = None, **options: Any) -> Iterator[Engine]:
+    """An engine on the configured database (`options` go to `make_engine`), migrated first if
+    it is empty."""
+    from xinren.db import ensure_schema, make_engine  # lazy: see the module docstring
+
+    engine = make_engine(url, **options)
     try:
         if migrate and ensure_schema(engine):
             # on stderr: a command's stdout is its answer (KEY=$(xinren keys create ...))

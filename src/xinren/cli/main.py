@@ -12,19 +12,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from xinren import __version__
-from xinren.cli.accountability import app as accountability_app
 from xinren.cli.common import console, err_console, friendly_errors, opened
-from xinren.cli.detect import app as detect_app
-from xinren.cli.enforcement import app as enforcement_app
-from xinren.cli.remedies import app as remedies_app
-from xinren.cli.report import app as report_app
+from xinren.cli.lazy import LazyGroup
 from xinren.clock import SystemClock
-from xinren.db import current_revision, head_revision, session_factory, unit_of_work, upgrade
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+# Only typer, rich and this module are imported before a command runs: the other groups
+# (parties ... report, see `cli.lazy.LAZY`) are imported when run, and every command here
+# imports the database and its services inside itself, so `--help` and `version` start fast.
 app = typer.Typer(
+    cls=LazyGroup,
     help="Xinren (信任): trust infrastructure for live-stream and social commerce.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -35,11 +34,6 @@ ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
-app.add_typer(accountability_app)  # parties, documents, catalog, epcis, chain, liability, recall
-app.add_typer(enforcement_app)  # rules, violations, appeals
-app.add_typer(remedies_app)  # cases, remedies
-app.add_typer(detect_app, name="detect")
-app.add_typer(report_app)  # report
 
 #: Who the outbox records as having made a key change from the command line.
 CLI = "cli"
@@ -55,6 +49,8 @@ def version() -> None:
 @friendly_errors
 def db_upgrade() -> None:
     """Apply every pending migration (Alembic) to XINREN_DATABASE_URL."""
+    from xinren.db import current_revision, head_revision, upgrade
+
     with opened(migrate=False) as engine:
         before = current_revision(engine)
         upgrade(engine)
@@ -65,7 +61,7 @@ def db_upgrade() -> None:
 def _keys_database() -> Iterator[Session]:
     """One unit of work on the configured database (migrated first if empty). Says so on
     stderr, not stdout: `KEY=$(xinren keys create ...)` must capture the key alone."""
-    from xinren.db import ensure_schema
+    from xinren.db import ensure_schema, session_factory, unit_of_work
 
     with opened(migrate=False) as engine:
         if ensure_schema(engine):
@@ -168,6 +164,7 @@ def tick_once(engine: object) -> tuple[int, int]:
     from sqlalchemy import Engine
 
     from xinren import handlers
+    from xinren.db import session_factory, unit_of_work
     from xinren.ledger import journal
     from xinren.timers import service as timers
 
@@ -230,6 +227,7 @@ def ledger_verify(
     """Rebuild every balance from the journal, check sums, limits, holds and the hash chain,
     and check every owned account (escrow, deposits, the fund) against its owner's records."""
     from xinren import reconciliation
+    from xinren.db import session_factory, unit_of_work
     from xinren.ledger import journal
 
     with opened() as engine:
@@ -263,6 +261,7 @@ def ledger_verify(
 @friendly_errors
 def ledger_seal() -> None:
     """Seal committed journal entries into the hash chain now."""
+    from xinren.db import session_factory, unit_of_work
     from xinren.ledger import journal
 
     with opened() as engine, unit_of_work(session_factory(engine)) as session:
