@@ -1,17 +1,26 @@
-"""The portable implementation (SQLite): cached Core statements run with executemany, inside a
-savepoint so a check constraint firing halfway leaves nothing of the batch behind."""
+"""The portable implementation (SQLite): fixed SQL text run on the DBAPI cursor of the session's
+own connection (sqlite3 caches each text's compiled statement), tuples not dicts, and a batch's
+lists passed as ONE JSON parameter read with ``json_each`` instead of an expanding ``IN``.
+
+SQLite serialises writers (``BEGIN IMMEDIATE`` in `xinren.db`): nothing can claim a key or
+change a hold between this transaction's load and its write, so the write needs no savepoint.
+The balances are updated FIRST, in one statement: if a check constraint fires (the model checks
+first; this is the last line of defence) SQLite undoes that statement and nothing of the batch
+has been written yet. Timestamps are stored as SQLAlchemy's `DateTime` stores them on SQLite.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinren.ledger.model import Account, Balance, Hold, HoldStatus
+from xinren.ledger.model import Account, Hold
 from xinren.ledger.storage.rows import (
     Loaded,
     Rows,
@@ -22,213 +31,168 @@ from xinren.ledger.storage.rows import (
     paused_ms,
     stored_op,
 )
-from xinren.ledger.tables import accounts, entries, holds, transfers
 
+_ACCOUNT_COLS = (
+    "id, code, currency, debits_must_not_exceed_credits, credits_must_not_exceed_debits, "
+    "debits_posted, credits_posted, debits_pending, credits_pending, owner"
+)
 _SELECT_HOLDS = (
-    select(holds)
-    .where(holds.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(holds.c.id)
-    .with_for_update()
+    "SELECT id, debit_account_id, credit_account_id, amount, currency, status, expires_at, "
+    "expiry_action, paused_remaining_ms, posted_amount FROM ledger_holds "
+    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
 )
 _SELECT_ACCOUNTS = (
-    select(accounts)
-    .where(
-        or_(
-            accounts.c.code.in_(bindparam("codes", expanding=True)),
-            accounts.c.id.in_(bindparam("ids", expanding=True)),
-        )
-    )
-    .order_by(accounts.c.id)
-    .with_for_update()
+    f"SELECT {_ACCOUNT_COLS} FROM ledger_accounts WHERE code IN (SELECT value FROM json_each(?)) "
+    f"UNION SELECT {_ACCOUNT_COLS} FROM ledger_accounts "
+    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
 )
 _SELECT_EXISTING = (
-    select(
-        transfers.c.id,
-        transfers.c.kind,
-        transfers.c.idempotency_key,
-        transfers.c.payload_hash,
-        transfers.c.created_at,
-        transfers.c.hold_id,
-        holds.c.id.label("new_hold_id"),
-    )
-    .outerjoin(holds, holds.c.transfer_id == transfers.c.id)
-    .where(transfers.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+    "SELECT t.id, t.kind, t.idempotency_key, t.payload_hash, t.created_at, t.hold_id, "
+    "h.id AS new_hold_id FROM ledger_transfers t LEFT JOIN ledger_holds h ON h.transfer_id = t.id "
+    "WHERE t.idempotency_key IN (SELECT value FROM json_each(?))"
+)
+# One statement for every account a batch moves: SQLite checks the constraints per statement.
+_UPDATE_BALANCES = (
+    "UPDATE ledger_accounts SET debits_posted = debits_posted + v.value ->> 1, "
+    "credits_posted = credits_posted + v.value ->> 2, "
+    "debits_pending = debits_pending + v.value ->> 3, "
+    "credits_pending = credits_pending + v.value ->> 4 "
+    "FROM json_each(?) AS v WHERE ledger_accounts.id = v.value ->> 0"
 )
 _INSERT_TRANSFERS = (
-    sqlite.insert(transfers)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(transfers.c.id, transfers.c.idempotency_key)
+    "INSERT INTO ledger_transfers "
+    "(idempotency_key, kind, payload_hash, reason, refs, hold_id, created_at) "
+    "SELECT v.value ->> 0, v.value ->> 1, v.value ->> 2, v.value ->> 3, v.value ->> 4, "
+    "v.value ->> 5, ? FROM json_each(?) AS v WHERE true "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key"
 )
-_INSERT_ENTRIES = entries.insert()
-_UPDATE_BALANCES = (
-    update(accounts)
-    .where(accounts.c.id == bindparam("aid"))
-    .values(
-        debits_posted=accounts.c.debits_posted + bindparam("dp"),
-        credits_posted=accounts.c.credits_posted + bindparam("cp"),
-        debits_pending=accounts.c.debits_pending + bindparam("dq"),
-        credits_pending=accounts.c.credits_pending + bindparam("cq"),
-    )
+_INSERT_ENTRIES = (
+    "INSERT INTO ledger_entries (transfer_id, account_id, debits_posted, credits_posted, "
+    "debits_pending, credits_pending) VALUES (?, ?, ?, ?, ?, ?)"
 )
-_INSERT_HOLDS = holds.insert().returning(holds.c.id, holds.c.transfer_id)
+_INSERT_HOLD = (
+    "INSERT INTO ledger_holds (transfer_id, debit_account_id, credit_account_id, amount, "
+    "currency, status, expires_at, expiry_action) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) "
+    "RETURNING id"
+)
 _UPDATE_HOLD = (
-    update(holds)
-    .where(holds.c.id == bindparam("hid"), holds.c.status == HoldStatus.PENDING.value)
-    .values(
-        status=bindparam("st"),
-        expires_at=bindparam("exp"),
-        paused_remaining_ms=bindparam("paused"),
-        posted_amount=bindparam("posted"),
-        resolved_by=bindparam("by"),
-        resolved_at=bindparam("at"),
-    )
+    "UPDATE ledger_holds SET status = ?, expires_at = ?, paused_remaining_ms = ?, "
+    "posted_amount = ?, resolved_by = ?, resolved_at = ? WHERE id = ? AND status = 'pending'"
 )
-_CHUNK = 500
 
 
-def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+def stored_time(value: datetime | None) -> str | None:
+    """A timestamp as SQLAlchemy's `DateTime` writes it on SQLite (UTC, naive, microseconds)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _cursor(session: Session) -> sqlite3.Cursor:
+    raw = session.connection().connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    cur.row_factory = sqlite3.Row
+    return cur  # type: ignore[no-any-return]
 
 
 def load_portable(
     session: Session, hold_ids: list[int], codes: list[str], keys: list[str]
 ) -> Loaded:
+    """At most three statements, whatever the batch size (``BEGIN IMMEDIATE`` already holds
+    the database's write lock, which stands in for ``FOR UPDATE``)."""
+    cur = _cursor(session)
     held: dict[int, Hold] = {}
-    for chunk in _chunks(hold_ids):
-        for r in session.execute(_SELECT_HOLDS, {"ids": list(chunk)}).mappings():
+    if hold_ids:
+        for r in cur.execute(_SELECT_HOLDS, (json.dumps(hold_ids),)):
             held[r["id"]] = hold_from_row(r)
     ids = sorted({i for h in held.values() for i in (h.debit_account_id, h.credit_account_id)})
     found_accounts: dict[str, Account] = {}
-    for chunk in _chunks(codes):
-        for r in session.execute(_SELECT_ACCOUNTS, {"codes": list(chunk), "ids": []}).mappings():
-            found_accounts[r["code"]] = account_from_row(r)
-    for chunk in _chunks(ids):
-        for r in session.execute(_SELECT_ACCOUNTS, {"codes": [], "ids": list(chunk)}).mappings():
-            found_accounts[r["code"]] = account_from_row(r)
+    for r in cur.execute(_SELECT_ACCOUNTS, (json.dumps(codes), json.dumps(ids))):
+        found_accounts[r["code"]] = account_from_row(r)
     existing: dict[str, StoredOp] = {}
-    for chunk in _chunks(keys):
-        for r in session.execute(_SELECT_EXISTING, {"keys": list(chunk)}).mappings():
-            existing[r["idempotency_key"]] = stored_op(r)
+    for r in cur.execute(_SELECT_EXISTING, (json.dumps(keys),)):
+        existing[r["idempotency_key"]] = stored_op(r)
+    cur.close()
     return Loaded(found_accounts, held, existing)
 
 
 def write_portable(session: Session, rows: Rows) -> Written:
-    # A savepoint (in-process on SQLite): if a check constraint fires halfway, nothing of the
-    # batch stays in the caller's transaction.
-    with session.begin_nested():
-        return _write_portable_rows(session, rows)
-
-
-def _write_portable_rows(session: Session, rows: Rows) -> Written:
-    claimed = _claim_transfers(session, rows)
-    _write_entries(session, rows, claimed)
-    new_holds = _insert_holds(session, rows, claimed)
-    changed = _update_holds(session, rows, claimed)
+    cur = _cursor(session)
+    try:
+        _update_balances(cur, rows)
+        claimed = _claim_transfers(cur, rows)
+        cur.executemany(
+            _INSERT_ENTRIES,
+            [(claimed[k], aid, *b) for k, aid, b in rows.entries if k in claimed],
+        )
+        new_holds = _insert_holds(cur, rows, claimed)
+        changed = _update_holds(cur, rows, claimed)
+    except sqlite3.IntegrityError as err:
+        raise IntegrityError(_UPDATE_BALANCES, None, err) from err
+    finally:
+        cur.close()
     return Written(claimed, new_holds, changed)
 
 
-def _claim_transfers(session: Session, rows: Rows) -> dict[str, int]:
-    """Insert the transfers, skipping keys already used: the transfer id of each claimed key."""
-    claimed: dict[str, int] = {}
-    for chunk in _chunks(rows.transfers):
-        params = [
-            dict(
-                idempotency_key=k,
-                kind=kind,
-                payload_hash=h,
-                reason=reason,
-                refs=json.loads(refs) if refs else None,
-                hold_id=hid,
-                created_at=at,
-            )
-            for k, kind, h, reason, refs, hid, at in chunk
-        ]
-        for tid, key in session.execute(_INSERT_TRANSFERS, params):
-            claimed[key] = tid
-    return claimed
+def _update_balances(cur: sqlite3.Cursor, rows: Rows) -> None:
+    """Each account's totals moved by the sum of its entries, in one statement."""
+    totals: dict[int, list[int]] = {}
+    for _, aid, b in rows.entries:
+        t = totals.get(aid)
+        if t is None:
+            totals[aid] = list(b)
+        else:
+            for n in range(4):
+                t[n] += b[n]
+    changes = [[aid, *t] for aid, t in sorted(totals.items()) if any(t)]
+    if changes:
+        cur.execute(_UPDATE_BALANCES, (json.dumps(changes),))
 
 
-def _write_entries(session: Session, rows: Rows, claimed: dict[str, int]) -> None:
-    """The claimed transfers' journal entries, and each account's totals moved by their sum."""
-    entry_rows = [
-        dict(
-            transfer_id=claimed[k],
-            account_id=aid,
-            debits_posted=b.debits_posted,
-            credits_posted=b.credits_posted,
-            debits_pending=b.debits_pending,
-            credits_pending=b.credits_pending,
-        )
-        for k, aid, b in rows.entries
-        if k in claimed
-    ]
-    if not entry_rows:
-        return
-    session.execute(_INSERT_ENTRIES, entry_rows)
-    totals: dict[int, Balance] = {}
-    for k, aid, b in rows.entries:
-        if k in claimed:
-            totals[aid] = totals.get(aid, Balance()) + b
-    session.execute(
-        _UPDATE_BALANCES,
-        [
-            dict(
-                aid=aid,
-                dp=b.debits_posted,
-                cp=b.credits_posted,
-                dq=b.debits_pending,
-                cq=b.credits_pending,
-            )
-            for aid, b in sorted(totals.items())
-        ],
-    )
+def _claim_transfers(cur: sqlite3.Cursor, rows: Rows) -> dict[str, int]:
+    """Insert the transfers in one statement: the transfer id of each claimed key."""
+    if not rows.transfers:
+        return {}
+    at = stored_time(rows.transfers[0][6])
+    data = json.dumps([r[:6] for r in rows.transfers])
+    return {key: tid for tid, key in cur.execute(_INSERT_TRANSFERS, (at, data))}
 
 
-def _insert_holds(session: Session, rows: Rows, claimed: dict[str, int]) -> dict[str, int]:
+def _insert_holds(cur: sqlite3.Cursor, rows: Rows, claimed: dict[str, int]) -> dict[str, int]:
     """The holds the claimed transfers create: the hold id of each one's key."""
     new_holds: dict[str, int] = {}
-    hold_rows = [
-        dict(
-            transfer_id=claimed[k],
-            debit_account_id=h.debit_account_id,
-            credit_account_id=h.credit_account_id,
-            amount=h.amount,
-            currency=h.currency,
-            status=HoldStatus.PENDING.value,
-            expires_at=h.expires_at,
-            expiry_action=h.expiry_action.value if h.expiry_action else None,
-        )
-        for k, h in rows.new_holds
-        if k in claimed
-    ]
-    if hold_rows:
-        key_of = {tid: k for k, tid in claimed.items()}
-        for chunk in _chunks(hold_rows):
-            for hid, tid in session.execute(_INSERT_HOLDS, list(chunk)):
-                new_holds[key_of[tid]] = hid
+    for k, h in rows.new_holds:
+        if k in claimed:
+            params = (
+                claimed[k],
+                h.debit_account_id,
+                h.credit_account_id,
+                h.amount,
+                h.currency,
+                stored_time(h.expires_at),
+                h.expiry_action.value if h.expiry_action else None,
+            )
+            new_holds[k] = cur.execute(_INSERT_HOLD, params).fetchone()[0]
     return new_holds
 
 
-def _update_holds(session: Session, rows: Rows, claimed: dict[str, int]) -> int:
+def _update_holds(cur: sqlite3.Cursor, rows: Rows, claimed: dict[str, int]) -> int:
     """Change the holds the claimed transfers change, only while still pending: how many did."""
-    changed = 0
     if not rows.changed_holds:
-        return changed
-    at = rows.transfers[0][6] if rows.transfers else None
-    for k, h, resolved in rows.changed_holds:
-        if k not in claimed:
-            continue
-        res = session.execute(
-            _UPDATE_HOLD,
-            dict(
-                hid=h.id,
-                st=h.status.value,
-                exp=h.expires_at,
-                paused=paused_ms(h),
-                posted=h.posted_amount,
-                by=claimed[k] if resolved else None,
-                at=at if resolved else None,
-            ),
+        return 0
+    at = stored_time(rows.transfers[0][6]) if rows.transfers else None
+    params: Sequence[tuple[Any, ...]] = [
+        (
+            h.status.value,
+            stored_time(h.expires_at),
+            paused_ms(h),
+            h.posted_amount,
+            claimed[k] if resolved else None,
+            at if resolved else None,
+            h.id,
         )
-        changed += int(res.rowcount)  # type: ignore[attr-defined]
-    return changed
+        for k, h, resolved in rows.changed_holds
+        if k in claimed
+    ]
+    cur.executemany(_UPDATE_HOLD, params)
+    return max(cur.rowcount, 0)

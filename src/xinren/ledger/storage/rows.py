@@ -53,8 +53,8 @@ def account_from_row(r: Any) -> Account:
         id=r["id"],
         code=r["code"],
         currency=r["currency"],
-        debits_must_not_exceed_credits=r["debits_must_not_exceed_credits"],
-        credits_must_not_exceed_debits=r["credits_must_not_exceed_debits"],
+        debits_must_not_exceed_credits=bool(r["debits_must_not_exceed_credits"]),
+        credits_must_not_exceed_debits=bool(r["credits_must_not_exceed_debits"]),
         balance=Balance(
             r["debits_posted"], r["credits_posted"], r["debits_pending"], r["credits_pending"]
         ),
