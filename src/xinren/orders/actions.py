@@ -6,7 +6,8 @@ and the other order timers, the stock, the row, the action log and the event.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from xinren import policies
 from xinren.catalog import service as catalog
 from xinren.clock import Clock
-from xinren.errors import IdempotencyKeyReused, ReturnNotAllowed
+from xinren.errors import IdempotencyKeyReused, NotFound, ReturnNotAllowed
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived, payload_hash
 from xinren.ledger import model as ledger_model
@@ -30,7 +31,6 @@ from xinren.orders.views import (
     _view,
     available,
     escrow,
-    get_order,
     pending_settlement,
 )
 from xinren.parties.deposits import psp
@@ -73,14 +73,18 @@ def act(
     reason: model.ReturnReason | None = None,
     opened: bool = False,
     system: bool = False,
+    locked: Any | None = None,
 ) -> OrderView:
     """Run `action` on the order with its effects, once per idempotency key.
 
     The order is locked before the key is looked up, so a duplicate sent while the first
     request is still running waits for it and then replays it instead of being refused.
+    The row is read once, under that lock (``locked``: a caller that already holds it passes
+    the row it read) and carried through: the view returned is built from it and the new
+    state, not read again.
     """
     check_idempotency_key(key, system=system)
-    row = _locked_row(session, order_id)
+    row = locked if locked is not None else _locked_row(session, order_id)
     digest = payload_hash(
         {
             "order": order_id,
@@ -100,7 +104,7 @@ def act(
                 f"idempotency key {key!r} was used for {done.action} on order {done.order_id}",
                 field="idempotency_key",
             )
-        return replace(get_order(session, done.order_id), replayed=True)
+        return _view(row, replayed=True)  # same hash: the same order, read under its lock
     before = _view(row)
     after, effects = model.decide(before.state, Command(action, amount, kind))
     now = clock.now()
@@ -115,7 +119,7 @@ def act(
         catalog.return_stock(session, row.listing_id, row.quantity)
     change = (before.state, after, countdown, now)
     _record(session, clock, row, action, key, digest, actor, change, extra)
-    return get_order(session, order_id)
+    return replace(before, state=after, countdown_due_at=countdown.due)
 
 
 def _carry_out(
@@ -126,7 +130,6 @@ def _carry_out(
     for n, effect in enumerate(effects):
         ledger_key = derived("order", row.id, key, n)
         if isinstance(effect, model.Hold):
-            ledger.create_account(session, clock, psp(row.currency), row.currency)
             _move(
                 session,
                 clock,
@@ -136,6 +139,7 @@ def _carry_out(
                 effect.amount,
                 "payment",
                 row.id,
+                opens=[_Opening(psp(row.currency), row.currency, limited=False, internal=False)],
             )
         elif isinstance(effect, model.Refund):
             _move(
@@ -240,6 +244,41 @@ def _return_terms(
     return {"return_reason": reason, "return_shipping_payer": decision.shipping_paid_by}
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class _Opening:
+    """An account a movement may be the first to use, and how it is opened."""
+
+    code: str
+    currency: str
+    limited: bool = True  # debits must not exceed credits
+    internal: bool = True  # a code another context reserved (orders open them themselves)
+
+
+def _submit(
+    session: Session, clock: Clock, op: ledger_model.Operation, opens: Sequence[_Opening]
+) -> None:
+    """Submit `op`; the first time one of the accounts in `opens` does not exist yet, open them
+    and submit again. Accounts are opened with the first movement that needs them, never looked
+    up beforehand: a refused operation writes nothing, so the retry is the same operation.
+    They are opened in code order, so two first movements opening the same accounts cannot wait
+    on each other's inserts in opposite orders."""
+    try:
+        ledger.submit_one(session, clock, op, system=True)
+    except NotFound:
+        if not opens:
+            raise
+        for o in sorted(set(opens)):
+            ledger.create_account(
+                session,
+                clock,
+                o.code,
+                o.currency,
+                debits_must_not_exceed_credits=o.limited,
+                internal=o.internal,
+            )
+        ledger.submit_one(session, clock, op, system=True)
+
+
 def _move(
     session: Session,
     clock: Clock,
@@ -249,6 +288,7 @@ def _move(
     amount: int,
     reason: str,
     order_id: int,
+    opens: Sequence[_Opening] = (),
 ) -> None:
     op = ledger_model.TransferOp(
         ledger_model.Meta(key, reason, {"order": str(order_id)}),
@@ -257,7 +297,7 @@ def _move(
             ledger_model.Leg(credit, ledger_model.Side.CREDIT, amount),
         ),
     )
-    ledger.submit_one(session, clock, op, system=True)
+    _submit(session, clock, op, opens)
 
 
 def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> None:
@@ -271,21 +311,15 @@ def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> 
         (f"platform:commission:{row.currency.lower()}", shares.platform),
         (f"{row.host}:available" if row.host else "", shares.host),
     ]
+    opens = []
     for code, share in credits:
         if share > 0:
-            ledger.create_account(
-                session,
-                clock,
-                code,
-                row.currency,
-                debits_must_not_exceed_credits=True,
-                internal=True,
-            )
+            opens.append(_Opening(code, row.currency))
             legs.append(ledger_model.Leg(code, ledger_model.Side.CREDIT, share))
     op = ledger_model.TransferOp(
         ledger_model.Meta(key, "settlement", {"order": str(row.id)}), tuple(legs)
     )
-    ledger.submit_one(session, clock, op, system=True)
+    _submit(session, clock, op, opens)
     if shares.merchant > 0:
         due = clock.now() + policies.order_timers().settlement_hold
         timers.schedule(
@@ -340,17 +374,18 @@ def _other_timers(
 
 def _timer_action(action: Action) -> Any:
     def run(session: Session, clock: Clock, timer: Timer) -> None:
-        order = get_order(session, int(timer.subject))
-        if action not in model.allowed(order.state):
+        row = _locked_row(session, int(timer.subject))  # locked first, then read once
+        if action not in model.allowed(_view(row).state):
             return  # the order moved on (e.g. shipped) after the timer was set
         act(
             session,
             clock,
-            order.id,
+            row.id,
             action,
             f"{SYSTEM_PREFIX}{timer.kind}:{timer.id}",
             actor="system",
             system=True,
+            locked=row,
         )
 
     return run
@@ -366,9 +401,6 @@ def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
     """Move an order's settled share from pending settlement to the merchant's available."""
     row = session.execute(select(orders).where(orders.c.id == int(timer.subject))).one()
     amount = int((timer.payload or {})["amount"])
-    ledger.create_account(
-        session, clock, available(row.merchant), row.currency, debits_must_not_exceed_credits=True
-    )
     _move(
         session,
         clock,
@@ -378,6 +410,7 @@ def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
         amount,
         "settlement_release",
         row.id,
+        opens=[_Opening(available(row.merchant), row.currency, internal=False)],
     )
     events.append(
         session,

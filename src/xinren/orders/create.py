@@ -20,7 +20,7 @@ from xinren.money import MAX_AMOUNT, Money, check_amount, check_currency
 from xinren.orders import model
 from xinren.orders.model import AfterSales, Status
 from xinren.orders.tables import orders
-from xinren.orders.views import OrderView, _view, check_party, escrow, get_order
+from xinren.orders.views import OrderView, _view, check_party, escrow
 from xinren.parties import deposits
 from xinren.parties import service as parties
 
@@ -98,7 +98,7 @@ def create_order(
     deposits.check_deposit(session, merchant, terms.category)
     if listing_id is not None:
         catalog.take_stock(session, listing_id, quantity)
-    return get_order(session, _write(session, clock, key, digest, request, terms))
+    return _view(_write(session, clock, key, digest, request, terms))
 
 
 def _terms(session: Session, request: dict[str, Any]) -> _Terms:
@@ -172,12 +172,13 @@ def _write(
     digest: str,
     request: dict[str, Any],
     terms: _Terms,
-) -> int:
-    """Insert the order, open its escrow account and announce it; the order's id."""
+) -> Any:
+    """Insert the order, open its escrow account and announce it; the row as written (returned
+    by the insert itself, so the order is not read back)."""
     now = clock.now()
     discount = request["discount"]
-    order_id: int = session.execute(
-        orders.insert().returning(orders.c.id),
+    row = session.execute(
+        orders.insert().returning(*orders.c),
         dict(
             listing_id=request["listing_id"],
             batch_id=terms.batch_id,
@@ -202,7 +203,8 @@ def _write(
             created_at=now,
             updated_at=now,
         ),
-    ).scalar_one()
+    ).one()
+    order_id: int = row.id
     ledger.create_account(
         session,
         clock,
@@ -218,7 +220,7 @@ def _write(
         f"order:{order_id}",
         {"order": order_id, "total": terms.total, "currency": terms.currency, "discount": discount},
     )
-    return order_id
+    return row
 
 
 def _priced(
