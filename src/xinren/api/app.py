@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -102,8 +103,9 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
-def _healthz() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+def _healthz() -> dict[str, str | int]:
+    # the pid tells `xinren serve --workers N`'s worker processes apart
+    return {"status": "ok", "version": __version__, "pid": os.getpid()}
 
 
 def create_app(
@@ -142,3 +144,20 @@ def create_app(
     app.add_middleware(UnitOfWork)
     app.add_middleware(BodySizeLimit)  # outermost: too large a body is refused before any work
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one `xinren serve` worker (uvicorn's `factory=True`).
+
+    Workers are separate processes: each builds its app, and its own pool of connections, from
+    the environment: XINREN_DATABASE_URL, XINREN_DOCUMENT_DIR, and XINREN_DB_POOL_SIZE and
+    XINREN_DB_MAX_OVERFLOW (set by `xinren serve` to the worker's share; else the defaults).
+    """
+    options: dict[str, int] = {}
+    for name, option in (
+        ("XINREN_DB_POOL_SIZE", "pool_size"),
+        ("XINREN_DB_MAX_OVERFLOW", "max_overflow"),
+    ):
+        if value := os.environ.get(name, "").strip():
+            options[option] = int(value)
+    return create_app(make_engine(None, **options))

@@ -3,7 +3,6 @@ ledger verify|seal`."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -159,29 +158,12 @@ def keys_revoke(
     err_console.print(f"key {key.id} ({key.role}, {escape(key.name)}) revoked")
 
 
-def tick_once(engine: object) -> tuple[int, int]:
-    """Run due timers, then seal the journal; returns (timers run, entries sealed)."""
-    from sqlalchemy import Engine
-
-    from xinren import handlers
-    from xinren.db import session_factory, unit_of_work
-    from xinren.ledger import journal
-    from xinren.timers import service as timers
-
-    assert isinstance(engine, Engine)
-    handlers.load()
-    factory = session_factory(engine)
-    clock = SystemClock()
-    ran = timers.run_due(factory, clock)
-    with unit_of_work(factory) as session:
-        sealed = journal.seal(session, clock)
-    return ran, sealed
-
-
 @app.command()
 @friendly_errors
 def tick() -> None:
     """Run every timer that is due now (hold expiries, ...) and seal the journal."""
+    from xinren.cli.serve import tick_once
+
     with opened() as engine:
         ran, sealed = tick_once(engine)
     console.print(f"{ran} timer(s) run, {sealed} journal entr(y/ies) sealed")
@@ -193,28 +175,15 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     tick_seconds: Annotated[float, typer.Option(help="timer loop period; 0 turns it off")] = 5.0,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="worker processes (default: one per core)", show_default=False),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (and run due timers in the background)."""
-    import uvicorn
+    from xinren.cli import serve as serving
 
-    from xinren.api.app import create_app
-
-    with opened() as engine:
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(tick_seconds):
-                try:
-                    tick_once(engine)
-                except Exception as err:
-                    err_console.print(f"[yellow]timer loop:[/yellow] {err}")
-
-        if tick_seconds > 0:
-            threading.Thread(target=loop, name="xinren-tick", daemon=True).start()
-        try:
-            uvicorn.run(create_app(engine), host=host, port=port, log_level="info")
-        finally:
-            stop.set()
+    serving.run(host, port, tick_seconds, workers or serving.default_workers())
 
 
 @ledger_app.command("verify")
@@ -236,11 +205,16 @@ def ledger_verify(
             with unit_of_work(factory) as session:
                 journal.seal(session, SystemClock())
         with unit_of_work(factory) as session:
-            report = journal.verify(session)
+            report = journal.verify(session, SystemClock())
             report.problems.extend(reconciliation.problems(session))
     console.print(
         f"{report.accounts} accounts, {report.entries} journal entries, {report.blocks} sealed "
         f"blocks, {report.unsealed} entries not yet sealed"
+    )
+    age = report.oldest_unsealed_age
+    console.print(
+        f"  sealer lag: {report.unsealed} entries, oldest waiting "
+        + ("none" if age is None else f"{age.total_seconds():.1f} s")
     )
     for currency, total in sorted(report.totals.items()):
         console.print(
