@@ -72,3 +72,10 @@ def test_each_lazy_line_is_the_commands_own_help(name):
     real = lazy.load(name)
     assert real.name == name
     assert real.help == lazy.LAZY[name].help
+
+
+def test_cli_start_bench_smoke(capsys):
+    from bench.cli_start_bench import main
+
+    assert main(["--rounds", "1"]) == 0
+    assert "xinren version" in capsys.readouterr().out

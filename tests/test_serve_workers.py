@@ -149,3 +149,13 @@ def test_two_workers_answer_timers_run_once_and_stop_together(fresh_url, tmp_pat
     engine.dispose()
     assert (expiry.status, expiry.attempts, voids) == ("done", 0, 1)  # the timer ran once
     assert moved == 20
+
+
+@pytest.mark.slow
+def test_http_workers_bench_smoke(capsys):
+    from bench.http_workers_bench import main
+
+    args = ["--backend", "sqlite", "--workers", "1", "--clients", "2", "--transfers", "4"]
+    assert main([*args, "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "transfers/s over HTTP" in out and "failures" not in out
