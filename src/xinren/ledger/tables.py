@@ -91,6 +91,14 @@ entries = Table(
         sqlite_where=text("seal_id IS NULL"),
         postgresql_where=text("seal_id IS NULL"),
     ),
+    # verify reads the sealed journal block by block through it (migration 0021)
+    Index(
+        "ix_ledger_entries_sealed",
+        "seal_id",
+        "id",
+        sqlite_where=text("seal_id IS NOT NULL"),
+        postgresql_where=text("seal_id IS NOT NULL"),
+    ),
 )
 
 holds = Table(

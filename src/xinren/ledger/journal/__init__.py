@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from xinren.ledger.journal.checks import verify
 from xinren.ledger.journal.findings import VerifyReport
+from xinren.ledger.journal.lag import Lag, lag, lag_of
 from xinren.ledger.journal.sealer import seal
 
-__all__ = ["VerifyReport", "seal", "verify"]
+__all__ = ["Lag", "VerifyReport", "lag", "lag_of", "seal", "verify"]

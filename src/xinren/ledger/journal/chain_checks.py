@@ -5,8 +5,9 @@ up to the last horizon is sealed exactly once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinren.ledger import model
@@ -15,10 +16,12 @@ from xinren.ledger.journal.lines import (
     HAS_ENTRIES,
     STREAM,
     WIDTH,
+    EntryLines,
+    block_start,
     chunks,
-    entry_line,
     entry_line_v1,
     entry_query,
+    feed,
     instant,
     json_text,
     transfer_lines,
@@ -39,7 +42,7 @@ class _Block:
     horizon: int | None
     transfer_ids: list[int]
     late: set[int]
-    hasher: model.BlockHasher
+    hasher: Any  # a sha256 from lines.block_start, fed with lines.feed
     entries: int = 0
 
 
@@ -70,17 +73,20 @@ def _read_blocks(session: Session) -> list[_Block]:
     ).order_by(s.id)
     blocks = []
     for r in session.execute(q):
-        hasher = model.BlockHasher(r.id, r.prev_hash)
+        hasher = block_start(r.id, r.prev_hash)
         if r.version == CHAIN_VERSION:
-            hasher.add(
-                model.block_header(
-                    r.version,
-                    r.entry_count,
-                    r.transfer_horizon,
-                    r.transfer_ids,
-                    r.late_transfer_ids,
-                    r.sealed_at,
-                )
+            feed(
+                hasher,
+                [
+                    model.block_header(
+                        r.version,
+                        r.entry_count,
+                        r.transfer_horizon,
+                        r.transfer_ids,
+                        r.late_transfer_ids,
+                        r.sealed_at,
+                    )
+                ],
             )
         blocks.append(
             _Block(
@@ -99,23 +105,32 @@ def _read_blocks(session: Session) -> list[_Block]:
 
 
 def check_chain(session: Session, report: VerifyReport) -> list[_Block]:
-    """Read the sealed journal once, in id order, feeding each entry's line (in the format of
-    its block's version) to its block; then check every block's hash and link in order."""
+    """Read the sealed journal once, block by block (the (seal_id, id) index, migration 0021),
+    feeding each block's entries' lines (in the format of its version) to its hash in bulk;
+    then check every block's hash and link in order."""
     blocks = _read_blocks(session)
     by_id = {b.id: b for b in blocks}
     lone = transfer_lines(session, sorted({t for b in blocks for t in b.transfer_ids}))
-    q = entry_query(entries.c.seal_id.is_not(None), entries.c.seal_id)
-    for row in session.execute(q.execution_options(yield_per=STREAM)):
-        block = by_id.get(row[WIDTH])
-        if block is None:
-            continue  # named with the orphans
-        line = entry_line_v1(row) if block.version == 1 else entry_line(row)
-        if line is not None:
-            block.hasher.add(line)
-            block.entries += 1
-    report.unsealed = int(
-        session.execute(select(func.count()).where(entries.c.seal_id.is_(None))).scalar_one()
+    q = (
+        entry_query(entries.c.seal_id.is_not(None), entries.c.seal_id)
+        .order_by(None)
+        .order_by(entries.c.seal_id, entries.c.id)
     )
+    line = EntryLines()
+    block: _Block | None = None
+    pending: list[str] = []
+    for row in session.execute(q.execution_options(yield_per=STREAM)):
+        if block is None or row[WIDTH] != block.id:
+            _flush(block, pending)
+            block = by_id.get(row[WIDTH])
+            if block is None:
+                continue  # named with the orphans
+        text = entry_line_v1(row) if block.version == 1 else line(row)
+        if text is not None:
+            pending.append(text)
+            if len(pending) >= STREAM:
+                _flush(block, pending)
+    _flush(block, pending)
     prev, expected_id = GENESIS, 1
     for block in blocks:
         report.blocks += 1
@@ -125,6 +140,13 @@ def check_chain(session: Session, report: VerifyReport) -> list[_Block]:
             break
         prev, expected_id = block.hash, expected_id + 1
     return blocks
+
+
+def _flush(block: _Block | None, pending: list[str]) -> None:
+    if block is not None:
+        feed(block.hasher, pending)
+        block.entries += len(pending)
+    pending.clear()
 
 
 def _block_problem(block: _Block, expected_id: int, prev: str, lone: dict[int, str]) -> str:
@@ -146,7 +168,7 @@ def _block_problem(block: _Block, expected_id: int, prev: str, lone: dict[int, s
             line = lone.get(tid)
             if line is None:
                 return f"seal block {b}: transfer {tid}, sealed in it, does not exist"
-            block.hasher.add(line)
+            feed(block.hasher, [line])
     if block.hasher.hexdigest() != block.hash:
         if block.version == 1:
             return f"seal block {b}: hash mismatch: a sealed entry or its transfer was changed"

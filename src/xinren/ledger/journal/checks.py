@@ -11,19 +11,23 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from xinren.clock import Clock
 from xinren.ledger import model
 from xinren.ledger.journal.chain_checks import check_chain, check_lone_transfers
 from xinren.ledger.journal.findings import VerifyReport, found_in, money_text
 from xinren.ledger.journal.hold_checks import check_holds
+from xinren.ledger.journal.lag import lag
 from xinren.ledger.model import Balance, HoldStatus, Kind
 from xinren.ledger.tables import accounts, entries, holds, seals, transfers
 
 
-def verify(session: Session) -> VerifyReport:
+def verify(session: Session, clock: Clock | None = None) -> VerifyReport:
     """Rebuild every balance from the journal and check sums, limits, holds, orphans, that every
-    transfer balances, and the chain. Run it in one snapshot (REPEATABLE READ on PostgreSQL)
-    while writers write."""
+    transfer balances, and the chain; and report the sealer's lag (as of `clock`). Run it in
+    one snapshot (REPEATABLE READ on PostgreSQL) while writers write."""
     report = VerifyReport()
+    behind = lag(session, clock)
+    report.unsealed, report.oldest_unsealed_age = behind.unsealed, behind.oldest_age
     _check_balances(session, report)
     _check_orphans(session, report)
     _check_transfers(session, report)

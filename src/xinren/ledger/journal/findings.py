@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from xinren.errors import XinrenError
 from xinren.ledger.model import Balance
@@ -23,6 +24,7 @@ class VerifyReport:
     entries: int = 0
     blocks: int = 0
     unsealed: int = 0  # entries not sealed yet
+    oldest_unsealed_age: timedelta | None = None  # how long the oldest of them waits (lag)
     unsealed_transfers: int = 0  # transfers with no entries not sealed yet
     totals: dict[str, Balance] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)

@@ -5,6 +5,7 @@ means one thing (`tests/ledger/test_verify_lines.py` pins the format)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -27,6 +28,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from xinren.ledger import model
 from xinren.ledger.model import Balance
+from xinren.ledger.model.chain import _canonical
 from xinren.ledger.tables import accounts, entries, holds, transfers
 
 CHUNK = 1000  # ids per IN list
@@ -150,6 +152,63 @@ def entry_query(cond: ColumnElement[bool], *extra: ColumnElement[Any]) -> Select
 
 def entry_line(row: Sequence[Any]) -> str:
     return model.chain_line("entry", row[:WIDTH])
+
+
+# `model.chain_line`'s encoder built once: json.dumps builds a new one per call with these
+# options. Same options, same default, so the same text (tests/ledger/test_seal_lag.py).
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_canonical
+).encode
+_A, _H = _T + len(_TRANSFER_COLS), _T + len(_TRANSFER_COLS) + len(_ACCOUNT_COLS)
+_CACHED = 100_000  # transfers, accounts and holds remembered per statement before starting over
+
+
+def block_start(block_id: int, prev_hash: str) -> Any:
+    """A block's hash before its lines (`model.BlockHasher`'s start); feed it with `feed`."""
+    return hashlib.sha256(f"{block_id}|{prev_hash}\n".encode())
+
+
+def feed(h: Any, lines: Sequence[str]) -> None:
+    """`model.BlockHasher.add` for many lines in one update: the same bytes, so the same hash
+    (a hash does not depend on how its input is split)."""
+    if lines:
+        h.update("".join([f"{line}\n" for line in lines]).encode())
+
+
+class EntryLines:
+    """`entry_line` for the rows of ONE statement, fast: a JSON array is its items' texts joined
+    by commas, so the transfer's, account's and hold's parts are encoded once per row of theirs
+    (they repeat on every entry) and spliced. Only within one statement: there, one id means
+    one set of column values."""
+
+    __slots__ = ("_accounts", "_holds", "_transfers")
+
+    def __init__(self) -> None:
+        self._transfers: dict[object, str] = {}
+        self._accounts: dict[object, str] = {}
+        self._holds: dict[object, str] = {}
+
+    def __call__(self, row: Sequence[Any]) -> str:
+        t, a, h = self._transfers, self._accounts, self._holds
+        tt = t.get(row[_T])
+        if tt is None:
+            if len(t) >= _CACHED:
+                t.clear()
+            tt = t[row[_T]] = _ENCODE(tuple(row[_T:_A]))[1:-1]
+        at = a.get(row[_A])
+        if at is None:
+            if len(a) >= _CACHED:
+                a.clear()
+            at = a[row[_A]] = _ENCODE(tuple(row[_A:_H]))[1:-1]
+        ht = h.get(row[_H])
+        if ht is None:
+            if len(h) >= _CACHED:
+                h.clear()
+            ht = h[row[_H]] = _ENCODE(tuple(row[_H:WIDTH]))[1:-1]
+        own = row[:_T]
+        if all(type(v) is int for v in own):  # as stored; a tampered value takes the encoder
+            return f'["entry",{",".join(map(str, own))},{tt},{at},{ht}]'
+        return f'["entry",{_ENCODE(tuple(own))[1:-1]},{tt},{at},{ht}]'
 
 
 def entry_line_v1(row: Sequence[Any]) -> str | None:

@@ -253,9 +253,10 @@ def submit_batch(
 
 
 @router.get("/verify")
-def verify(session: SessionDep, _: LedgerReader) -> VerifyOut:
-    r = journal.verify(session)
+def verify(session: SessionDep, clock: ClockDep, _: LedgerReader) -> VerifyOut:
+    r = journal.verify(session, clock)
     r.problems.extend(reconciliation.problems(session))
+    age = r.oldest_unsealed_age
     return VerifyOut(
         ok=r.ok,
         accounts=r.accounts,
@@ -263,4 +264,5 @@ def verify(session: SessionDep, _: LedgerReader) -> VerifyOut:
         blocks=r.blocks,
         unsealed=r.unsealed,
         problems=r.problems,
+        oldest_unsealed_age_seconds=None if age is None else age.total_seconds(),
     )

@@ -185,3 +185,5 @@ class VerifyOut(BaseModel):
     blocks: int
     unsealed: int
     problems: list[str]
+    # the sealer's lag: how long the oldest unsealed entry has waited (null: none waits)
+    oldest_unsealed_age_seconds: float | None = None
