@@ -7,7 +7,8 @@ transfer from escrow to the merchant, the platform's commission and the host's c
 For every order at every moment: paid = released + refunded + held (the escrow balance).
 
 The use cases live by module and are importable from here: reading and locking (`views`),
-creating an order (`create`), acting on one (`actions`); how a settlement is split is
+creating an order (`create`), acting on one (`actions`), many steps in one transaction
+(`batch`); how a settlement is split is
 `model.settle_shares`, when an order auto-confirms `model.plan_countdown`.
 """
 
@@ -28,6 +29,7 @@ from xinren.orders.actions import (
     _release_settlement,
     act,
 )
+from xinren.orders.batch import MAX_BATCH, BatchItem, run_batch
 from xinren.orders.create import create_order
 from xinren.orders.tables import orders
 from xinren.orders.views import (
@@ -46,9 +48,11 @@ from xinren.timers import service as timers
 __all__ = [
     "AUTO_CANCEL",
     "AUTO_CONFIRM",
+    "MAX_BATCH",
     "REFUND_DEADLINE",
     "RELEASE_SETTLEMENT",
     "TOPICS",
+    "BatchItem",
     "OrderView",
     "_release_settlement",
     "_view",
@@ -62,6 +66,7 @@ __all__ = [
     "parties_of",
     "pending_settlement",
     "reconcile",
+    "run_batch",
 ]
 
 

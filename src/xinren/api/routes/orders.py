@@ -26,7 +26,8 @@ from xinren.api.deps import (
 )
 from xinren.api.idempotency import once
 from xinren.api.types import Amount, AmountOrZero, Quantity
-from xinren.errors import Forbidden, NotFound
+from xinren.errors import Forbidden, NotFound, XinrenError
+from xinren.ids import scoped
 from xinren.liability import service as liability
 from xinren.liability.model import Finding
 from xinren.orders import model, service
@@ -225,6 +226,63 @@ def create_order(
     if view.replayed:
         response.status_code = status.HTTP_200_OK
     return OrderOut.of(view)
+
+
+class BatchItemIn(BaseModel):
+    """One step of one order: create_and_pay names the order to create, ship and confirm the
+    order_id they act on."""
+
+    model_config = ConfigDict(extra="forbid")
+    step: Literal["create_and_pay", "ship", "confirm"]
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)]
+    order_id: StrictInt | None = None
+    order: OrderIn | None = None
+
+
+class OrderBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: Annotated[list[BatchItemIn], Field(min_length=1, max_length=service.MAX_BATCH)]
+
+
+class OrderBatchResult(BaseModel):
+    index: int
+    ok: bool
+    order: OrderOut | None = None
+    problem: dict[str, object] | None = None
+
+
+class OrderBatchOut(BaseModel):
+    results: list[OrderBatchResult]
+
+
+@router.post("/batch")
+def run_batch(
+    body: OrderBatchIn, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> OrderBatchOut:
+    """Many create+pay, ship and confirm steps in one call and one transaction; each item has
+    its own idempotency key (scoped to the caller) and its own result: a refused item is rolled
+    back alone (its savepoint) and does not spoil the others."""
+    if principal.role not in ("admin", "platform"):
+        raise Forbidden("order batches are sent by the platform back end (role platform)")
+    items = [
+        service.BatchItem(
+            i.step,
+            # a key holding the scope separator leaves an invalid scope: refused for its item
+            scoped(principal.key_scope, i.idempotency_key),
+            i.order_id,
+            i.order.model_dump() if i.order is not None else None,
+        )
+        for i in body.items
+    ]
+    outcomes = service.run_batch(session, clock, items, actor=principal.subject or principal.role)
+    return OrderBatchOut(
+        results=[
+            OrderBatchResult(index=n, ok=False, problem=o.problem())
+            if isinstance(o, XinrenError)
+            else OrderBatchResult(index=n, ok=True, order=OrderOut.of(o))
+            for n, o in enumerate(outcomes)
+        ]
+    )
 
 
 @router.get("")
