@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -37,7 +38,9 @@ from xinren.parties import deposits
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def measure(url: str, n: int) -> tuple[float, float]:
+def measure(url: str, n: int, batch: int = 0) -> tuple[float, float]:
+    """Completed orders/s (one transaction per step, or `batch` orders per step with
+    `orders.service.run_batch`) and single ledger transfers/s, in one fresh database."""
     engine = make_engine(url)
     upgrade(engine)
     factory = session_factory(engine)
@@ -55,6 +58,10 @@ def measure(url: str, n: int) -> tuple[float, float]:
             samples.verified(s, clock, f"merchant:{m}")
             deposits.pay_deposit(s, clock, f"dep-{m}", f"merchant:{m}", 100_000, "CNY")
         samples.verified(s, clock, "host:1")
+    if batch:
+        completed = _batched(factory, clock, n, batch)
+        engine.dispose()
+        return completed, transfers
     started = time.perf_counter()
     for i in range(n):
         with unit_of_work(factory) as s:
@@ -76,6 +83,40 @@ def measure(url: str, n: int) -> tuple[float, float]:
     completed = n / (time.perf_counter() - started)
     engine.dispose()
     return completed, transfers
+
+
+def _batched(factory: Any, clock: SystemClock, n: int, size: int) -> float:
+    """Completed orders/s sent in batches of `size`: create+pay, ship, confirm (3 transactions
+    per batch)."""
+    started = time.perf_counter()
+    for first in range(0, n, size):
+        numbers = range(first, min(n, first + size))
+        with unit_of_work(factory) as s:
+            made = orders.run_batch(
+                s,
+                clock,
+                [orders.BatchItem("create_and_pay", f"o{i}", order=_order(i)) for i in numbers],
+                actor="bench",
+            )
+        ids = [v.id for v in made if isinstance(v, orders.OrderView)]
+        for step in ("ship", "confirm"):
+            with unit_of_work(factory) as s:
+                items = [orders.BatchItem(step, f"o{i}-{step}", i) for i in ids]
+                done = orders.run_batch(s, clock, items, actor="bench")
+            assert all(isinstance(v, orders.OrderView) for v in done), done
+    return n / (time.perf_counter() - started)
+
+
+def _order(i: int) -> dict[str, Any]:
+    return dict(
+        buyer="buyer:1",
+        merchant=f"merchant:{i % 50}",
+        total=9_900,
+        currency="CNY",
+        category="default",
+        host="host:1",
+        host_rate_bp=500,
+    )
 
 
 @contextmanager
@@ -112,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--batch", type=int, default=0, help="orders per batch (orders.service.run_batch)"
+    )
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args(argv)
     print(f"machine: nproc {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
@@ -123,15 +167,20 @@ def main(argv: list[str] | None = None) -> int:
             with database(backend, args.pg_url) as url:
                 if url is None:
                     break
-                c, t = measure(url, args.orders)
+                c, t = measure(url, args.orders, args.batch)
             completed.append(c)
             transfers.append(t)
         if not completed:
             continue
         costs = [t / c for c, t in zip(completed, transfers, strict=True)]
+        shape = (
+            f"batches of {args.batch}: create+pay, ship, confirm, 3 transactions per batch"
+            if args.batch
+            else "create, pay, ship, confirm: 4 transactions each"
+        )
         print(
-            f"{backend}: {_spread(completed)} completed orders/s (create, pay, ship, confirm: 4 "
-            f"transactions each; median (min..max) of {len(completed)} rounds); ledger transfers "
+            f"{backend}: {_spread(completed)} completed orders/s ({shape}; median (min..max) of "
+            f"{len(completed)} rounds); ledger transfers "
             f"{_spread(transfers)}/s in the same runs; an order costs {_spread(costs)} transfers"
         )
     return 0
