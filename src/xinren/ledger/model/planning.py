@@ -102,17 +102,25 @@ class Plan:
         return {k: v for k, v in total.items() if not v.is_zero()}
 
 
+_new = tuple.__new__  # Balance and Delta are NamedTuples: built in C, without their __new__
+
+
 def _entries_for_transfer(op: TransferOp, accounts: Mapping[str, Account]) -> list[Delta]:
-    per_currency: dict[str, int] = defaultdict(int)
-    merged: dict[int, Balance] = {}
+    """One entry per account the legs name (legs on one account merged), or raise."""
+    per_currency: dict[str, int] = {}
+    merged: dict[int, list[int]] = {}  # account id -> [debits, credits]
+    debit_side = Side.DEBIT
     for i, leg in enumerate(op.legs):
         account = accounts.get(leg.account)
         if account is None:
             raise NotFound(f"no account {leg.account!r}", field=f"legs[{i}].account")
-        per_currency[account.currency] += leg.amount if leg.side is Side.DEBIT else -leg.amount
-        delta = Balance(leg.amount, 0, 0, 0) if leg.side is Side.DEBIT else Balance(0, leg.amount)
-        previous = merged.get(account.id)
-        merged[account.id] = delta if previous is None else previous + delta
+        amount, is_debit = leg.amount, leg.side is debit_side
+        cur = account.currency
+        per_currency[cur] = per_currency.get(cur, 0) + (amount if is_debit else -amount)
+        sides = merged.get(account.id)
+        if sides is None:
+            sides = merged[account.id] = [0, 0]
+        sides[0 if is_debit else 1] += amount
     off = {cur: diff for cur, diff in per_currency.items() if diff}
     if off:
         detail = ", ".join(
@@ -122,7 +130,7 @@ def _entries_for_transfer(op: TransferOp, accounts: Mapping[str, Account]) -> li
             for cur, d in sorted(off.items())
         )
         raise Unbalanced(f"transfer legs do not balance ({detail})", field="legs")
-    return [Delta(aid, bal) for aid, bal in merged.items()]
+    return [_new(Delta, (aid, _new(Balance, (d, c, 0, 0)))) for aid, (d, c) in merged.items()]
 
 
 def _entries_for_hold(op: HoldOp, accounts: Mapping[str, Account]) -> tuple[list[Delta], Hold]:

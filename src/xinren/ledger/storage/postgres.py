@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,17 +27,20 @@ _HOLD_COLS = (
     "expiry_action, paused_remaining_ms, posted_amount"
 )
 
+# The rows locked FOR UPDATE are picked by conditions on their own columns against constant
+# arrays (the holds' account ids are an InitPlan, computed once): when a concurrent writer
+# updates a locked row, PostgreSQL re-checks the condition on the new version, and a condition
+# joined to another scan (``id IN (SELECT ... FROM ledger_accounts ...)``) could lose the row
+# under some plans (a transfer then saw "no account"; tests/ledger/test_concurrency.py).
 _LOAD_PG = f"""
 WITH h AS (
   SELECT {_HOLD_COLS} FROM ledger_holds
-  WHERE id IN (SELECT unnest(%(hold_ids)b::bigint[]))
+  WHERE id = ANY(%(hold_ids)b::bigint[])
   ORDER BY id FOR UPDATE
 ), a AS (
   SELECT {_ACCOUNT_COLS} FROM ledger_accounts
-  WHERE id IN (
-    SELECT id FROM ledger_accounts WHERE code IN (SELECT unnest(%(codes)b::text[]))
-    UNION ALL SELECT debit_account_id FROM h
-    UNION ALL SELECT credit_account_id FROM h)
+  WHERE code = ANY(%(codes)b::text[])
+     OR id = ANY(ARRAY(SELECT debit_account_id FROM h UNION ALL SELECT credit_account_id FROM h))
   ORDER BY id FOR UPDATE
 )
 SELECT
@@ -134,38 +138,62 @@ def load_pg(session: Session, hold_ids: list[int], codes: list[str], keys: list[
     )
 
 
+_T_NAMES = ("t_key", "t_kind", "t_hash", "t_reason", "t_refs", "t_hold", "t_at")
+_E_NAMES = ("e_key", "e_aid", "e_dp", "e_cp", "e_dq", "e_cq")
+_H_NAMES = ("h_key", "h_debit", "h_credit", "h_amount", "h_cur", "h_exp", "h_act")
+_U_NAMES = ("u_key", "u_id", "u_status", "u_exp", "u_paused", "u_posted", "u_resolved")
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows as `width` column lists (empty lists for no rows)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
 def write_pg(session: Session, rows: Rows) -> Written:
-    t, e, nh, ch = rows.transfers, rows.entries, rows.new_holds, rows.changed_holds
-    params = {
-        "t_key": [r[0] for r in t],
-        "t_kind": [r[1] for r in t],
-        "t_hash": [r[2] for r in t],
-        "t_reason": [r[3] for r in t],
-        "t_refs": [r[4] for r in t],
-        "t_hold": [r[5] for r in t],
-        "t_at": [r[6] for r in t],
-        "e_key": [r[0] for r in e],
-        "e_aid": [r[1] for r in e],
-        "e_dp": [r[2].debits_posted for r in e],
-        "e_cp": [r[2].credits_posted for r in e],
-        "e_dq": [r[2].debits_pending for r in e],
-        "e_cq": [r[2].credits_pending for r in e],
-        "h_key": [k for k, _ in nh],
-        "h_debit": [h.debit_account_id for _, h in nh],
-        "h_credit": [h.credit_account_id for _, h in nh],
-        "h_amount": [h.amount for _, h in nh],
-        "h_cur": [h.currency for _, h in nh],
-        "h_exp": [h.expires_at for _, h in nh],
-        "h_act": [h.expiry_action.value if h.expiry_action else None for _, h in nh],
-        "u_key": [k for k, _, _ in ch],
-        "u_id": [h.id for _, h, _ in ch],
-        "u_status": [h.status.value for _, h, _ in ch],
-        "u_exp": [h.expires_at for _, h, _ in ch],
-        "u_paused": [paused_ms(h) for _, h, _ in ch],
-        "u_posted": [h.posted_amount for _, h, _ in ch],
-        "u_resolved": [resolved for _, _, resolved in ch],
-        "now": t[0][6] if t else None,
-    }
+    t, nh, ch = rows.transfers, rows.new_holds, rows.changed_holds
+    # one pass per table: the rows transposed into columns (a list comprehension per column
+    # walked every row again for each of the 27 arrays)
+    t_cols = _columns(t, 7)
+    e_cols = _columns([(k, aid, *b) for k, aid, b in rows.entries], 6)
+    params: dict[str, Any] = dict(zip(_T_NAMES, t_cols, strict=True))
+    params.update(zip(_E_NAMES, e_cols, strict=True))
+    params.update(
+        zip(
+            _H_NAMES,
+            _columns(
+                [
+                    (
+                        k,
+                        h.debit_account_id,
+                        h.credit_account_id,
+                        h.amount,
+                        h.currency,
+                        h.expires_at,
+                        h.expiry_action.value if h.expiry_action else None,
+                    )
+                    for k, h in nh
+                ],
+                7,
+            ),
+            strict=True,
+        )
+    )
+    params.update(
+        zip(
+            _U_NAMES,
+            _columns(
+                [
+                    (k, h.id, h.status.value, h.expires_at, paused_ms(h), h.posted_amount, res)
+                    for k, h, res in ch
+                ],
+                7,
+            ),
+            strict=True,
+        )
+    )
+    params["now"] = t[0][6] if t else None
     claimed: dict[str, int] = {}
     new_holds: dict[str, int] = {}
     changed = 0
