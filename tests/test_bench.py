@@ -39,3 +39,18 @@ def test_order_statements_bench_smoke(capsys):
 
     assert statements_main(["--backend", "sqlite", "--orders", "1"]) == 0
     assert "round trips" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_ledger_growth_bench_quick_smoke(capsys):
+    import os
+
+    from bench.ledger_growth_bench import main as growth_main
+
+    url = os.environ["XINREN_TEST_DATABASE_URL"]
+    assert growth_main(["--quick", "--arms", "new,old", "--explain", "--pg-url", url]) == 0
+    out = capsys.readouterr().out
+    assert "up to     1,500 entries" in out
+    assert "old: last window / first window" in out
+    assert "hold -> post" in out

@@ -25,6 +25,19 @@ from xinren.unit_of_work import transaction
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
+# Every execution of a prepared statement is planned for its own parameters and for the tables
+# as they are now. A cached generic plan is made once, while the tables are small, and reused on
+# the connection for as long as it lives; nothing replans it without an ANALYZE. Forced generic
+# plans (until issue 15) and `auto` (which keeps the generic plan after five executions) both
+# froze the ledger's load on sequential scans: 35-39 ms a transfer at 300k transfers against
+# 1.9 ms planned fresh (tests/test_db_plans.py, bench/ledger_growth_bench.py). The planner reads
+# a table's current size even without statistics, so a fresh plan follows the tables' growth.
+# (random_page_cost 1.1 would keep a batch's 1,000 key lookups on the index where 4 prefers a
+# sequential scan of 300k transfers, but it changes the load's plan on small tables into one
+# under which tests/ledger/test_concurrency.py::test_bank_on_postgres loses a locked account:
+# left at the server's setting until the load statement is safe under any plan.)
+PG_PLANNER_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for `url` (default: `XINREN_DATABASE_URL`) set up for the ledger's needs."""
@@ -44,11 +57,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 16)
     # No pre-ping: it costs round trips on every checkout; recycle idle connections instead.
     kwargs.setdefault("pool_recycle", 1800)
-    # The ledger's statements are prepared once (psycopg) and run with a generic plan: planning
-    # its array-driven CTEs costs more than running them. Our queries are index lookups, for
-    # which generic plans are as good as custom ones.
     connect_args = kwargs.setdefault("connect_args", {})
-    connect_args.setdefault("options", "-c plan_cache_mode=force_generic_plan")
+    connect_args.setdefault("options", PG_PLANNER_OPTIONS)
     return create_engine(url, **kwargs)
 
 
