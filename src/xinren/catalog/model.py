@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING, Any
 
 from xinren.catalog import pdq
 from xinren.documents.model import Grant, authorized_by
 from xinren.errors import ValidationFailed
+
+if TYPE_CHECKING:  # imported where used: datasketch pulls in scipy, ~1 s of every CLI command
+    from datasketch import MinHash, MinHashLSH
 
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 _GTIN = re.compile(r"^[0-9]{8}$|^[0-9]{12,14}$")
@@ -193,19 +194,25 @@ def _shingles(text: str) -> set[str]:
 
 def minhash(text: str) -> MinHash:
     """A text's MinHash over 4-character shingles (detection reuses it for review texts)."""
+    from datasketch import MinHash  # lazy: see the imports above
+
     m = MinHash(num_perm=64, seed=7)
     for s in _shingles(text):
         m.update(s.encode())
     return m
 
 
+def _lsh() -> MinHashLSH:
+    from datasketch import MinHashLSH  # lazy: see the imports above
+
+    return MinHashLSH(threshold=SIMILAR_TEXT, num_perm=64)
+
+
 @dataclass
 class Intercepted:
     """What the gate learned from earlier interceptions: an LSH index of their texts."""
 
-    lsh: MinHashLSH = dataclasses.field(
-        default_factory=lambda: MinHashLSH(threshold=SIMILAR_TEXT, num_perm=64)
-    )
+    lsh: MinHashLSH = dataclasses.field(default_factory=_lsh)
     count: int = 0
 
     def add(self, text: str) -> None:
