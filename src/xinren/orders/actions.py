@@ -11,12 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Insert, Update, literal, select, update
 from sqlalchemy.orm import Session
 
 from xinren import policies
 from xinren.catalog import service as catalog
 from xinren.clock import Clock
+from xinren.db import is_postgres
 from xinren.errors import IdempotencyKeyReused, NotFound, ReturnNotAllowed
 from xinren.events import service as events
 from xinren.ids import SYSTEM_PREFIX, check_idempotency_key, derived, payload_hash
@@ -173,7 +174,7 @@ def _record(
     """Write the order's new state (`change`: before, after, the countdown, the action's
     time), log the action and announce it."""
     before, after, countdown, now = change
-    session.execute(
+    write = (
         update(orders)
         .where(orders.c.id == row.id)
         .values(
@@ -191,19 +192,21 @@ def _record(
             **extra,
         )
     )
-    session.execute(
-        order_actions.insert(),
-        dict(
-            order_id=row.id,
-            action=action.value,
-            idempotency_key=key,
-            payload_hash=digest,
-            from_state=model.label(before),
-            to_state=model.label(after),
-            actor=actor,
-            created_at=now,
-        ),
+    logged = dict(
+        order_id=row.id,
+        action=action.value,
+        idempotency_key=key,
+        payload_hash=digest,
+        from_state=model.label(before),
+        to_state=model.label(after),
+        actor=actor,
+        created_at=now,
     )
+    if is_postgres(session):
+        session.execute(_write_and_log(write, logged))
+    else:
+        session.execute(write)
+        session.execute(order_actions.insert(), logged)
     events.append(
         session,
         clock,
@@ -218,6 +221,23 @@ def _record(
             "released": after.released,
             **{k: v for k, v in extra.items() if k.startswith("return_")},
         },
+    )
+
+
+def _write_and_log(write: Update, logged: dict[str, Any]) -> Insert:
+    """The order's update and its action's log as one statement (PostgreSQL: a data-modifying
+    CTE), one round trip instead of two; the log row is written only if the update was."""
+    changed = write.returning(orders.c.id).cte("changed")
+    columns = [
+        changed.c.id.label(name)
+        if name == "order_id"
+        else literal(value, type_=order_actions.c[name].type).label(name)
+        for name, value in logged.items()
+    ]
+    return (
+        order_actions.insert()
+        .add_cte(changed)
+        .from_select(list(logged), select(*columns).select_from(changed))
     )
 
 
