@@ -20,7 +20,9 @@ errors, no replays of earlier results and no expiry timers: that is what Xinren 
 
 Xinren runs through its service API (``service.move``/``hold``/``post`` one per
 ``unit_of_work``, ``service.submit`` for batches). Rounds interleave the two sides; each figure
-is the median and min..max over the rounds, with the ratio Xinren/raw of the medians.
+is the median and min..max over the rounds, with the ratio Xinren/raw of the medians; beside
+it, this process's CPU time per operation (on SQLite all of the work, since SQLite runs
+in-process; on PostgreSQL the client's share), which a loaded machine disturbs far less.
 
 Usage: ``python bench/ledger_raw_bench.py [--backend sqlite|postgres|both] [--rounds 3]
 [--singles 300] [--batches 3] [--batch 1000] [--pg-url URL]``.
@@ -438,24 +440,27 @@ def _timed(run: Callable[[], None], ops: int, laps: list[float] | None = None) -
     return ops / seconds
 
 
-def _singles(side: Side, count: int, cycle: bool, laps: list[float]) -> float:
+def _singles(side: Side, count: int, cycle: bool, laps: list[float]) -> tuple[float, float]:
+    """Operations per wall second, and this process's CPU microseconds per operation."""
     items = side.items(count)
     fn = side.impl.hold_post if cycle else side.impl.single
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for item in items:
         t = time.perf_counter()
         fn(item)
         laps.append(time.perf_counter() - t)
-    return count / (time.perf_counter() - start)
+    cpu_us = (time.process_time() - cpu) / count * 1e6
+    return count / (time.perf_counter() - start), cpu_us
 
 
-def _batches(side: Side, count: int, size: int, cycle: bool) -> float:
+def _batches(side: Side, count: int, size: int, cycle: bool) -> tuple[float, float]:
     batches = [side.items(size) for _ in range(count)]
     fn = side.impl.hold_post_batch if cycle else side.impl.batch
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for items in batches:
         fn(items)
-    return count * size / (time.perf_counter() - start)
+    cpu_us = (time.process_time() - cpu) / (count * size) * 1e6
+    return count * size / (time.perf_counter() - start), cpu_us
 
 
 FIGURES = (
@@ -477,6 +482,7 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> list[str]:
             side.impl.hold_post(side.items(1)[0])
             side.impl.batch(side.items(10))
         rates: dict[tuple[int, int], list[float]] = {}
+        cpu: dict[tuple[int, int], list[float]] = {}  # this process's CPU µs per operation
         laps: dict[int, list[float]] = {0: [], 1: []}
         for r in range(args.rounds):
             for f, (_, cycle, batched) in enumerate(FIGURES):
@@ -488,7 +494,8 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> list[str]:
                     else:
                         count = args.singles // 2 if cycle else args.singles
                         rate = _singles(side, count, cycle, laps[s] if not cycle else [])
-                    rates.setdefault((f, s), []).append(rate)
+                    rates.setdefault((f, s), []).append(rate[0])
+                    cpu.setdefault((f, s), []).append(rate[1])
         lines = [f"{backend}: {sides[0].impl.name} vs {sides[1].impl.name}, {args.rounds} rounds"]
         for f, (label, _, _) in enumerate(FIGURES):
             x, raw = rates[(f, 0)], rates[(f, 1)]
@@ -496,6 +503,14 @@ def run_backend(backend: str, url: str, args: argparse.Namespace) -> list[str]:
             lines.append(
                 f"  {label.format(batch=args.batch):<52} Xinren {_spread(x):<28} "
                 f"raw {_spread(raw):<28} ratio {ratio:.0%}"
+            )
+        where = "client only" if backend == "postgres" else "the whole work: SQLite is in-process"
+        lines.append(f"  this process's CPU µs per operation ({where}), median of the rounds:")
+        for f, (label, _, _) in enumerate(FIGURES):
+            xc, rc = statistics.median(cpu[(f, 0)]), statistics.median(cpu[(f, 1)])
+            lines.append(
+                f"    {label.format(batch=args.batch):<50} Xinren {xc:,.0f}  raw {rc:,.0f}  "
+                f"raw/Xinren {rc / xc:.0%}"
             )
         for s, name in ((0, "Xinren"), (1, "raw")):
             p50, p99 = _percentiles(laps[s])
