@@ -146,3 +146,21 @@ def test_a_broken_limit_at_write_leaves_nothing_of_the_batch(session, clock):
 
 def _count(session, table) -> int:
     return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_a_key_taken_between_load_and_write_moves_nothing_for_it(session, clock):
+    """`write` claims keys with ON CONFLICT DO NOTHING; a key already used moves no balance and
+    writes no entry, so `submit` can report it (ConcurrentRequest) and the rest stays coherent."""
+    service.create_account(session, clock, "tk:a", "CNY")
+    service.create_account(session, clock, "tk:b", "CNY")
+    service.move(session, clock, "tk-taken", "tk:a", "tk:b", 1)
+    a, b = service.get_account(session, "tk:a"), service.get_account(session, "tk:b")
+    rows = storage.Rows()
+    for key in ("tk-taken", "tk-free"):
+        rows.transfers.append((key, "transfer", "0" * 64, "", None, None, clock.now()))
+        rows.entries += [(key, a.id, Balance(7, 0)), (key, b.id, Balance(0, 7))]
+    written = storage.write(session, rows)
+    assert set(written.claimed) == {"tk-free"}
+    assert service.get_account(session, "tk:a").balance == a.balance + Balance(7, 0)
+    assert service.get_account(session, "tk:b").balance == b.balance + Balance(0, 7)
+    assert _journal_total(session, a.id) == a.balance + Balance(7, 0)

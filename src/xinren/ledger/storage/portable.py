@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xinren.ledger.model import Account, Hold
+from xinren.ledger.model import Account, Balance, Hold
 from xinren.ledger.storage.rows import (
     Loaded,
     Rows,
@@ -119,8 +119,19 @@ def load_portable(
 def write_portable(session: Session, rows: Rows) -> Written:
     cur = _cursor(session)
     try:
-        _update_balances(cur, rows)
+        _update_balances(cur, rows.entries)
         claimed = _claim_transfers(cur, rows)
+        if len(claimed) < len(rows.transfers):  # never expected under BEGIN IMMEDIATE: undo
+            # the moves of keys not claimed, so what stays matches the entries (the caller
+            # then raises ConcurrentRequest and rolls back)
+            _update_balances(
+                cur,
+                [
+                    (k, aid, Balance(*(-x for x in b)))
+                    for k, aid, b in rows.entries
+                    if k not in claimed
+                ],
+            )
         cur.executemany(
             _INSERT_ENTRIES,
             [(claimed[k], aid, *b) for k, aid, b in rows.entries if k in claimed],
@@ -134,10 +145,10 @@ def write_portable(session: Session, rows: Rows) -> Written:
     return Written(claimed, new_holds, changed)
 
 
-def _update_balances(cur: sqlite3.Cursor, rows: Rows) -> None:
+def _update_balances(cur: sqlite3.Cursor, moves: Sequence[tuple[str, int, Balance]]) -> None:
     """Each account's totals moved by the sum of its entries, in one statement."""
     totals: dict[int, list[int]] = {}
-    for _, aid, b in rows.entries:
+    for _, aid, b in moves:
         t = totals.get(aid)
         if t is None:
             totals[aid] = list(b)
