@@ -40,9 +40,9 @@ def alive(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-def wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+def wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     for _ in range(600):
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        assert server.poll() is None, log.read_text()[-2000:]
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return
@@ -71,14 +71,16 @@ def test_two_workers_answer_timers_run_once_and_stop_together(fresh_url, tmp_pat
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=True,
     ).stdout.strip()  # fmt: skip
     port = free_port()
-    server = subprocess.Popen(
-        [*XINREN, "serve", "--port", str(port), "--workers", "2", "--tick-seconds", "0.2"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    log = tmp_path / "serve.log"  # a file, not a pipe nobody reads (its buffer would fill)
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [*XINREN, "serve", "--port", str(port), "--workers", "2", "--tick-seconds", "0.2"],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     pids: set[int] = set()
     try:
-        wait_healthy(base, server)
+        wait_healthy(base, server, log)
         pids = worker_pids(base)
         assert len(pids) == 2 and server.pid not in pids  # two workers, neither the parent
         h = {"Authorization": f"Bearer {key}"}
