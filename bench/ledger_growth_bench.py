@@ -23,6 +23,11 @@ window, ``--singles`` transfers one per unit of work through `ledger.service.mov
 The windows end at 10k, 50k, 100k, 250k, 500k, 1M, 2M, ... entries; each prints the median and
 min..max of its rounds. Figures are printed, never asserted.
 
+The old arm's frozen plan is at the mercy of the rest of the server: a long run on a busy one
+(other sessions migrating databases) saw the old arm no slower than the new, likely because
+PostgreSQL resets a backend's caches, and so its plans, when the shared invalidation queue
+overflows. tests/test_db_plans.py shows the frozen plan without that chance.
+
 ``--explain`` then runs one single transfer, one batch and one hold -> post on the grown ``new``
 database with auto_explain (``log_analyze``) and prints, for each statement, the scans its
 executed plan used.
