@@ -159,6 +159,7 @@ def test_bad_order_input(app, keys):
     assert r.status_code == 403
 
 
+@pytest.mark.alone  # the feed's horizon is cluster-wide: no other worker's transaction beside it
 def test_event_feed_in_order(app, keys, order_id):
     call(app, keys["merchant"], "POST", f"/v1/orders/{order_id}/ship", "s1", json={})
     page = call(app, keys["platform"], "GET", "/v1/events", params={"after": 0}).json()
