@@ -121,7 +121,7 @@ class Xinren:
             _accepted(service.submit(s, self.clock, posts))
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the service side borrows its sessions from the shared factory."""
 
 
 def _accepted(outcomes: Sequence[service.Outcome]) -> list[service.Result]:

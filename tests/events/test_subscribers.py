@@ -65,7 +65,7 @@ def test_a_subscriber_runs_in_the_append_and_rolls_back_with_it(session, clock, 
 
 
 def _noted(session, clock, topic, subject, payload):
-    pass
+    """A subscriber that does nothing: the test is about how often it is registered."""
 
 
 def test_subscribing_again_replaces_the_function(subscribed):

@@ -115,24 +115,17 @@ def _goods(b: Builder, refs: dict[str, str], now: datetime) -> _Goods:
 
 def _sellers_report(b: Builder, refs: dict[str, str], goods: _Goods, now: datetime) -> str:
     """The seller's own (affiliated) lab finds bird's nest; its document's sha256."""
-    own = b.doc(
+    return b.inspection(
         DocType.INSPECTION_REPORT,
         refs["own_lab"],
-        f"batch:{goods.batch_id}",
+        goods.batch_id,
         "Sialic acid present; consistent with edible bird's nest.",
         accreditation="CMA 2019-0101",
-    )
-    catalog.add_inspection(
-        b.s,
-        b.clock,
-        batch_id=goods.batch_id,
-        document=own,
         commissioned_by=refs["shop"],
         sampled_on=(now - timedelta(days=40)).date(),
         result=Result.PASS,
         finding="sialic acid present; consistent with bird's nest",
     )
-    return own
 
 
 def _custody(b: Builder, refs: dict[str, str], goods: _Goods) -> None:
@@ -215,21 +208,14 @@ def _sold_on_stream(
 
 def _independent_report(b: Builder, refs: dict[str, str], goods: _Goods, now: datetime) -> str:
     """Market sampling by an independent, accredited lab: sugar water; its document's sha256."""
-    report = b.doc(
+    return b.inspection(
         DocType.SAMPLING_REPORT,
         refs["lab"],
-        f"batch:{goods.batch_id}",
+        goods.batch_id,
         "Market sampling: no bird's nest detected; sugar water thickened with gelatin.",
         accreditation="CNAS L0889",
-    )
-    catalog.add_inspection(
-        b.s,
-        b.clock,
-        batch_id=goods.batch_id,
-        document=report,
         commissioned_by=refs["lab"],
         sampled_on=(now - timedelta(days=5)).date(),
         result=Result.FAIL,
         finding="no bird's nest detected: sugar water thickened with gelatin",
     )
-    return report

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from xinren.catalog import service as catalog
+from xinren.catalog.model import Result
 from xinren.clock import Clock
 from xinren.documents import service as documents
 from xinren.documents.model import DocType, DocumentMeta, document_uri
@@ -44,6 +46,34 @@ class Builder:
         meta = DocumentMeta(doc_type, "text/plain", issuer, subject, **kw)
         body = f"{doc_type.value} | {issuer} | {subject} | {self.tag}\n{text}\n".encode()
         return documents.add(self.s, self.clock, self.store, body, meta).sha256
+
+    def inspection(
+        self,
+        doc_type: DocType,
+        lab: str,
+        batch_id: int,
+        text: str,
+        *,
+        accreditation: str,
+        commissioned_by: str,
+        sampled_on: date,
+        result: Result,
+        finding: str,
+    ) -> str:
+        """A lab's report on a batch, filed as evidence and recorded as the batch's inspection;
+        the document's sha256."""
+        report = self.doc(doc_type, lab, f"batch:{batch_id}", text, accreditation=accreditation)
+        catalog.add_inspection(
+            self.s,
+            self.clock,
+            batch_id=batch_id,
+            document=report,
+            commissioned_by=commissioned_by,
+            sampled_on=sampled_on,
+            result=result,
+            finding=finding,
+        )
+        return report
 
     def event(
         self,

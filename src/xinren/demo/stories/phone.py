@@ -111,24 +111,17 @@ def _goods(b: Builder, refs: dict[str, str], now: datetime) -> _Goods:
 
 def _conforming_report(b: Builder, refs: dict[str, str], goods: _Goods, now: datetime) -> str:
     """The lab's report that the batch conforms to its specification; its document's sha256."""
-    report = b.doc(
+    return b.inspection(
         DocType.INSPECTION_REPORT,
         refs["lab"],
-        f"batch:{goods.batch_id}",
+        goods.batch_id,
         "Sample of 20 units: model P50-128, 4G, 128 GB storage, 8 GB RAM: conforms.",
         accreditation="CNAS L0125",
-    )
-    catalog.add_inspection(
-        b.s,
-        b.clock,
-        batch_id=goods.batch_id,
-        document=report,
         commissioned_by=refs["lab"],
         sampled_on=(now - timedelta(days=20)).date(),
         result=Result.PASS,
         finding="conforms to specification P50-128 (4G, 128 GB)",
     )
-    return report
 
 
 def _authorizations(b: Builder, refs: dict[str, str], goods: _Goods) -> None:
