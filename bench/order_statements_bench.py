@@ -4,9 +4,10 @@ A SQLAlchemy ``before_cursor_execute`` listener counts every statement the drive
 (an ``executemany`` counts once: it is one call, though the driver may make several round trips
 for it) and a ``commit`` listener every commit; a round trip here is a statement or a commit.
 Each step is its own unit of work, as a platform sends them. The figures are for a warm order
-path (the merchant's and platform's accounts already exist), which is the steady state of a
-live sale; the first order of a merchant also opens its accounts. Also printed: the ledger
-transfers written per completed order (counted in the journal). Never asserts.
+path (the merchant's and platform's accounts and their clearing shards already exist), which is
+the steady state of a live sale; the first orders of a merchant also open its accounts. Also
+printed: the ledger transfers written per completed order (counted in the journal). Never
+asserts.
 
     python -m bench.order_statements_bench [--backend sqlite|postgres|both] [--orders N] [-v]
 """
@@ -30,7 +31,7 @@ from xinren.db import make_engine, session_factory, unit_of_work, upgrade
 from xinren.demo import samples
 from xinren.ledger.tables import transfers
 from xinren.orders import service as orders
-from xinren.orders.model import Action
+from xinren.orders.model import CLEARING_SHARDS, Action
 from xinren.parties import deposits
 
 STEPS = ("create", "pay", "ship", "confirm")
@@ -133,14 +134,17 @@ def measure(url: str, n: int) -> tuple[dict[str, tuple[float, float, Counter[str
     kinds: dict[str, Counter[str]] = {}
     with unit_of_work(factory) as s:
         before = s.execute(select(func.count()).select_from(transfers)).scalar_one()
-    for i in range(n + 1):  # order 0 warms up: it opens the merchant's and platform's accounts
+    # the first CLEARING_SHARDS orders warm up: between them they open the merchant's, host's,
+    # provider's and platform's accounts and every clearing shard of them
+    warm = CLEARING_SHARDS
+    for i in range(warm + n):
         for step in STEPS:
             with counting.step(), unit_of_work(factory) as s:
                 if step == "create":
                     order_id = _create(s, clock, i)
                 else:
                     orders.act(s, clock, order_id, Action(step), f"o{i}-{step}", actor="b")
-            if i:
+            if i >= warm:
                 totals[step][0] += sum(counting.statements.values())
                 totals[step][1] += sum(counting.statements.values()) + counting.commits
                 kinds[step] = Counter(counting.statements)
@@ -148,7 +152,7 @@ def measure(url: str, n: int) -> tuple[dict[str, tuple[float, float, Counter[str
         after = s.execute(select(func.count()).select_from(transfers)).scalar_one()
     engine.dispose()
     table = {step: (a / n, b / n, kinds[step]) for step, (a, b) in totals.items()}
-    return table, (after - before) / (n + 1)
+    return table, (after - before) / (warm + n)
 
 
 def _create(s: Any, clock: Any, i: int) -> int:

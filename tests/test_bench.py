@@ -15,8 +15,11 @@ def test_ledger_bench_quick_smoke(capsys):
 def test_orders_bench_smoke(capsys):
     from bench.orders_bench import main as orders_main
 
-    assert orders_main(["--backend", "sqlite", "--orders", "3"]) == 0
-    assert "completed orders/s" in capsys.readouterr().out
+    args = ["--backend", "sqlite", "--orders", "3", "--rounds", "1", "--batch", "2"]
+    assert orders_main(args) == 0
+    out = capsys.readouterr().out
+    assert "completed orders/s in batches of 2" in out
+    assert "confirm  p50" in out
 
 
 def test_chain_bench_smoke(capsys):

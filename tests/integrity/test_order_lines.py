@@ -66,7 +66,7 @@ def test_a_food_order_settles_at_the_food_commission(world, session, clock):
         orders.act(session, clock, oid, action, f"food-{action}", actor=actor)
     from xinren.ledger import service as ledger
 
-    commission = ledger.get_account(session, "platform:commission:cny").balance.net
+    commission = ledger.family_balance(session, "platform:commission:cny").net
     assert commission == 12_800 * policies.platform_rate_bp("food") // 10_000
 
 

@@ -56,14 +56,24 @@ def test_normal_completion_settles_in_one_transfer(session, clock, factory):
     o = run(session, clock, o, Action.SHIP, "ship")
     o = run(session, clock, o, Action.CONFIRM, "confirm")
     assert o.state.status is Status.COMPLETED
-    # 5% platform (default category), 10% host, the rest to the merchant
+    # 5% platform (default category), 10% host, the rest to the merchant: into the order's
+    # clearing shards, not yet into the accounts themselves
+    k = f"s{o.id % 32:02d}"
+    assert ledger.get_account(session, f"platform:commission:cny:{k}").balance.net == 995
+    assert ledger.get_account(session, f"host:9:available:{k}").balance.net == 1_990
+    assert ledger.get_account(session, f"merchant:42:pending_settlement:{k}").balance.net == 16_915
+    assert ledger.get_account(session, "platform:commission:cny").balance.net == 0
+    assert ledger.family_balance(session, "platform:commission:cny").net == 995
+    assert ledger.family_balance(session, "merchant:42:pending_settlement").net == 16_915
+    assert ledger.sweep(session, clock) == 3  # the provider's, the platform's, the host's
     assert ledger.get_account(session, "platform:commission:cny").balance.net == 995
     assert ledger.get_account(session, "host:9:available").balance.net == 1_990
-    assert ledger.get_account(session, "merchant:42:pending_settlement").balance.net == 16_915
+    assert ledger.get_account(session, "psp:cny").balance.net == -1_000_000 - 19_900  # + deposit
+    assert ledger.get_account(session, f"host:9:available:{k}").balance.net == 0
     session.commit()
     clock.advance(days=1)
     assert timers.run_due(factory, clock) == 1
-    assert ledger.get_account(session, "merchant:42:pending_settlement").balance.net == 0
+    assert ledger.family_balance(session, "merchant:42:pending_settlement").net == 0
     assert ledger.get_account(session, "merchant:42:available").balance.net == 16_915
     topics = [e.topic for e in events.read(session, subject=f"order:{o.id}")]
     assert topics == [

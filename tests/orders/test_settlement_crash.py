@@ -77,7 +77,7 @@ def test_settlement_survives_sigkill(fresh_url):
         assert settled == total
         amounts = [1_000 + i for i in range(total)]
         shares = sum(a - a * 500 // 10_000 - a * 1_000 // 10_000 for a in amounts)
-        assert ledger.get_account(s, "merchant:1:pending_settlement").balance.net == shares
+        assert ledger.family_balance(s, "merchant:1:pending_settlement").net == shares
         for i in range(total):
             view = orders.create_order(
                 s,

@@ -161,12 +161,15 @@ def keys_revoke(
 @app.command()
 @friendly_errors
 def tick() -> None:
-    """Run every timer that is due now (hold expiries, ...) and seal the journal."""
+    """Run every timer that is due now (hold expiries, ...), sweep the clearing shards into
+    their accounts and seal the journal."""
     from xinren.cli.serve import tick_once
 
     with opened() as engine:
-        ran, sealed = tick_once(engine)
-    console.print(f"{ran} timer(s) run, {sealed} journal entr(y/ies) sealed")
+        ran, swept, sealed = tick_once(engine)
+    console.print(
+        f"{ran} timer(s) run, {swept} clearing shard(s) swept, {sealed} journal entr(y/ies) sealed"
+    )
 
 
 @app.command()

@@ -4,12 +4,13 @@ Workers are separate processes (uvicorn's multi-process mode, started with "spaw
 builds its own app and its own connection pool from the environment through the factory
 `xinren.api.app:create_app_from_env`; this parent sets the pool size there before they start.
 
-The timer loop (due timers, then sealing the journal) runs as a thread of this parent process,
-never in a worker: one `xinren serve` runs one loop whatever N is, without an election, and the
-loop keeps its own two connections. The uvicorn supervisor spends its time waiting on signals
-and restarting dead workers, so the loop does not compete with request handling for a worker's
-event loop or pool. Several `serve` processes on one database (several machines) are still
-safe: a due timer is claimed under a row lock (`timers.service.run_due`), so it runs once.
+The timer loop (due timers, then sweeping the clearing shards, then sealing the journal) runs
+as a thread of this parent process, never in a worker: one `xinren serve` runs one loop
+whatever N is, without an election, and the loop keeps its own two connections. The uvicorn
+supervisor spends its time waiting on signals and restarting dead workers, so the loop does
+not compete with request handling for a worker's event loop or pool. Several `serve` processes
+on one database (several machines) are still safe: a due timer is claimed under a row lock
+(`timers.service.run_due`), so it runs once, and two sweeps skip each other's shards.
 
 SQLite: more than one worker is allowed. Each worker has its own connections to the file; WAL
 lets them read at the same time, but writes still take the file's one write lock in turn
@@ -49,14 +50,16 @@ def size_pools(workers: int) -> None:
     os.environ.setdefault(MAX_OVERFLOW_ENV, os.environ[POOL_SIZE_ENV])
 
 
-def tick_once(engine: object) -> tuple[int, int]:
-    """Run due timers, then seal the journal; returns (timers run, entries sealed)."""
+def tick_once(engine: object) -> tuple[int, int, int]:
+    """Run due timers, sweep the clearing shards into their accounts, then seal the journal;
+    returns (timers run, shards swept, entries sealed)."""
     from sqlalchemy import Engine
 
     from xinren import handlers
     from xinren.clock import SystemClock
     from xinren.db import session_factory, unit_of_work
     from xinren.ledger import journal
+    from xinren.ledger import service as ledger
     from xinren.timers import service as timers
 
     assert isinstance(engine, Engine)
@@ -65,8 +68,10 @@ def tick_once(engine: object) -> tuple[int, int]:
     clock = SystemClock()
     ran = timers.run_due(factory, clock)
     with unit_of_work(factory) as session:
+        swept = ledger.sweep(session, clock)
+    with unit_of_work(factory) as session:
         sealed = journal.seal(session, clock)
-    return ran, sealed
+    return ran, swept, sealed
 
 
 def run(host: str, port: int, tick_seconds: float, workers: int) -> None:

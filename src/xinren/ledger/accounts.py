@@ -75,47 +75,113 @@ def create_account(
     debits_must_not_exceed_credits: bool = False,
     credits_must_not_exceed_debits: bool = False,
     internal: bool = False,
+    sweep_into: str | None = None,
 ) -> Account:
     """Open an account; the code is its idempotency key (same code and settings: the same one).
 
     A code another context reserved (an order's escrow, a deposit, ...) is opened only by that
     context (``internal``) and records it as the owner, so nobody can open it first by hand.
+    ``sweep_into`` opens a clearing shard of that account (`xinren.ledger.shards`), which
+    must exist in the same currency.
     """
-    model.check_code(code)
-    check_currency(currency)
-    model.check_account_flags(debits_must_not_exceed_credits, credits_must_not_exceed_debits)
-    reserved = owner_of(code)
-    if reserved is not None and not internal:
-        raise AccountOwned(
-            f"account code {code!r} is reserved for {reserved.what} ({reserved.owner} opens "
-            "them itself); choose another code",
-            field="code",
-            owner=reserved.owner,
-        )
-    wanted = dict(
-        code=code,
-        currency=currency,
+    (opened,) = create_accounts(
+        session,
+        clock,
+        [code],
+        currency,
         debits_must_not_exceed_credits=debits_must_not_exceed_credits,
         credits_must_not_exceed_debits=credits_must_not_exceed_debits,
-        owner=reserved.owner if reserved else None,
+        internal=internal,
+        sweep_into=sweep_into,
     )
-    stmt = insert_ignoring(session, accounts).values(
-        **wanted,
-        debits_posted=0,
-        credits_posted=0,
-        debits_pending=0,
-        credits_pending=0,
-        created_at=clock.now(),
-    )
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["code"]))
-    existing = get_account(session, code)
-    for name, value in wanted.items():
-        if getattr(existing, name) != value:
-            raise AlreadyExists(
-                f"account {code!r} exists with {name}={getattr(existing, name)!r}",
-                field=name,
+    return opened
+
+
+def create_accounts(
+    session: Session,
+    clock: Clock,
+    codes: Sequence[str],
+    currency: str,
+    *,
+    debits_must_not_exceed_credits: bool = False,
+    credits_must_not_exceed_debits: bool = False,
+    internal: bool = False,
+    sweep_into: str | None = None,
+) -> list[Account]:
+    """`create_account` for several codes with the same settings: one insert and one read,
+    whatever their number (a family of clearing shards is opened at once)."""
+    check_currency(currency)
+    model.check_account_flags(debits_must_not_exceed_credits, credits_must_not_exceed_debits)
+    wanted: dict[str, dict[str, Any]] = {}
+    for code in codes:
+        model.check_code(code)
+        reserved = owner_of(code)
+        if reserved is not None and not internal:
+            raise AccountOwned(
+                f"account code {code!r} is reserved for {reserved.what} ({reserved.owner} opens "
+                "them itself); choose another code",
+                field="code",
+                owner=reserved.owner,
             )
-    return existing
+        wanted[code] = dict(
+            code=code,
+            currency=currency,
+            debits_must_not_exceed_credits=debits_must_not_exceed_credits,
+            credits_must_not_exceed_debits=credits_must_not_exceed_debits,
+            owner=reserved.owner if reserved else None,
+        )
+    parent_id = _parent_id(session, sweep_into, currency) if sweep_into is not None else None
+    now = clock.now()
+    rows = [
+        dict(
+            **w,
+            sweep_into=parent_id,
+            debits_posted=0,
+            credits_posted=0,
+            debits_pending=0,
+            credits_pending=0,
+            created_at=now,
+        )
+        for w in wanted.values()
+    ]
+    stmt = insert_ignoring(session, accounts).values(rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["code"]))
+    found = {
+        row.code: row
+        for row in session.execute(select(accounts).where(accounts.c.code.in_(list(wanted))))
+    }
+    opened = []
+    for code, w in wanted.items():
+        row = found[code]
+        existing = _account(row)
+        for name, value in w.items():
+            if getattr(existing, name) != value:
+                raise AlreadyExists(
+                    f"account {code!r} exists with {name}={getattr(existing, name)!r}",
+                    field=name,
+                )
+        if row.sweep_into != parent_id:
+            raise AlreadyExists(
+                f"account {code!r} exists, "
+                + (
+                    f"as a shard of account {row.sweep_into}"
+                    if row.sweep_into
+                    else "not as a shard"
+                ),
+                field="sweep_into",
+            )
+        opened.append(existing)
+    return opened
+
+
+def _parent_id(session: Session, parent: str, currency: str) -> int:
+    """The id of the account a shard sweeps into; it exists, in the shard's currency."""
+    found = get_account(session, parent)
+    if found.currency != currency:
+        raise AlreadyExists(
+            f"account {parent!r} is in {found.currency}, not {currency}", field="currency"
+        )
+    return found.id
 
 
 def lock_accounts(session: Session, codes: Sequence[str]) -> None:

@@ -42,6 +42,7 @@ from xinren.ledger.reads import (
     history,
     totals_by_currency,
 )
+from xinren.ledger.shards import family_balance, open_shards, sweep
 from xinren.ledger.writes import HOLD_EXPIRY, Outcome, Result, submit, submit_one
 from xinren.timers import service as timers
 from xinren.timers.model import Timer
@@ -55,6 +56,7 @@ __all__ = [
     "TransferView",
     "create_account",
     "extend",
+    "family_balance",
     "get_account",
     "get_hold",
     "get_transfer",
@@ -63,6 +65,7 @@ __all__ = [
     "list_accounts",
     "lock_accounts",
     "move",
+    "open_shards",
     "owned_accounts",
     "owner_of",
     "pause",
@@ -72,6 +75,7 @@ __all__ = [
     "resume",
     "submit",
     "submit_one",
+    "sweep",
     "totals_by_currency",
     "transfer",
     "void",

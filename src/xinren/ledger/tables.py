@@ -33,6 +33,20 @@ accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     # the context whose use cases alone move the account (see ledger.service.reserve)
     Column("owner", String(32), nullable=True),
+    # a clearing shard of this account: the sweep moves its balance there (ledger.shards)
+    Column(
+        "sweep_into",
+        Id,
+        ForeignKey("ledger_accounts.id", name="fk_ledger_accounts_sweep_into"),
+        nullable=True,
+    ),
+    Index(
+        "ix_ledger_accounts_sweep_into",
+        "sweep_into",
+        "id",
+        sqlite_where=text("sweep_into IS NOT NULL"),
+        postgresql_where=text("sweep_into IS NOT NULL"),
+    ),
     CheckConstraint(
         "debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 "
         "AND credits_pending >= 0",

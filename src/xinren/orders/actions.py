@@ -6,7 +6,7 @@ and the other order timers, the stock, the row, the action log and the event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,8 +31,10 @@ from xinren.orders.views import (
     _locked_row,
     _view,
     available,
+    commission,
     escrow,
     pending_settlement,
+    shard,
 )
 from xinren.parties.deposits import psp
 from xinren.timers import service as timers
@@ -75,6 +77,7 @@ def act(
     opened: bool = False,
     system: bool = False,
     locked: Any | None = None,
+    admit: Callable[[OrderView], None] | None = None,
 ) -> OrderView:
     """Run `action` on the order with its effects, once per idempotency key.
 
@@ -82,10 +85,13 @@ def act(
     request is still running waits for it and then replays it instead of being refused.
     The row is read once, under that lock (``locked``: a caller that already holds it passes
     the row it read) and carried through: the view returned is built from it and the new
-    state, not read again.
+    state, not read again. ``admit`` raises if the caller may not act on the order (the HTTP
+    API's checks, made on that row).
     """
     check_idempotency_key(key, system=system)
     row = locked if locked is not None else _locked_row(session, order_id)
+    if admit is not None:
+        admit(_view(row))
     digest = payload_hash(
         {
             "order": order_id,
@@ -131,27 +137,30 @@ def _carry_out(
     for n, effect in enumerate(effects):
         ledger_key = derived("order", row.id, key, n)
         if isinstance(effect, model.Hold):
+            clearing = shard(psp(row.currency), row.id)
             _move(
                 session,
                 clock,
                 ledger_key,
-                psp(row.currency),
+                clearing,
                 escrow(row.id),
                 effect.amount,
                 "payment",
                 row.id,
-                opens=[_Opening(psp(row.currency), row.currency, limited=False, internal=False)],
+                opens=[_Opening(clearing, row.currency, limited=False, internal=False, swept=True)],
             )
         elif isinstance(effect, model.Refund):
+            clearing = shard(psp(row.currency), row.id)
             _move(
                 session,
                 clock,
                 ledger_key,
                 escrow(row.id),
-                psp(row.currency),
+                clearing,
                 effect.amount,
                 "refund",
                 row.id,
+                opens=[_Opening(clearing, row.currency, limited=False, internal=False, swept=True)],
             )
         elif isinstance(effect, model.Settle):
             _settle(session, clock, ledger_key, row, effect.amount)
@@ -266,12 +275,15 @@ def _return_terms(
 
 @dataclass(frozen=True, slots=True, order=True)
 class _Opening:
-    """An account a movement may be the first to use, and how it is opened."""
+    """An account a movement may be the first to use, and how it is opened: a clearing shard
+    (``shard`` names one, ``swept``: into its account by the ledger's sweep, else released
+    order by order) is opened with its account."""
 
     code: str
     currency: str
     limited: bool = True  # debits must not exceed credits
     internal: bool = True  # a code another context reserved (orders open them themselves)
+    swept: bool | None = None  # a shard: swept (True) or emptied by its orders (False)
 
 
 def _submit(
@@ -288,14 +300,26 @@ def _submit(
         if not opens:
             raise
         for o in sorted(set(opens)):
-            ledger.create_account(
-                session,
-                clock,
-                o.code,
-                o.currency,
-                debits_must_not_exceed_credits=o.limited,
-                internal=o.internal,
-            )
+            if o.swept is None:
+                ledger.create_account(
+                    session,
+                    clock,
+                    o.code,
+                    o.currency,
+                    debits_must_not_exceed_credits=o.limited,
+                    internal=o.internal,
+                )
+            else:
+                ledger.open_shards(
+                    session,
+                    clock,
+                    o.code.rpartition(":s")[0],
+                    model.CLEARING_SHARDS,
+                    o.currency,
+                    limited=o.limited,
+                    internal=o.internal,
+                    swept=o.swept,
+                )
         ledger.submit_one(session, clock, op, system=True)
 
 
@@ -321,20 +345,23 @@ def _move(
 
 
 def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> None:
-    """One transfer: escrow -> merchant share + platform commission + host commission."""
+    """One transfer: escrow -> merchant share + platform commission + host commission, each
+    into the order's clearing shard of its account (`xinren.ledger.shards`), so the orders of
+    one flash sale do not queue on one merchant's, the platform's or the host's row."""
     shares = model.settle_shares(
         amount, policies.platform_rate_bp(row.category), row.host_rate_bp, host=bool(row.host)
     )
     legs = [ledger_model.Leg(escrow(row.id), ledger_model.Side.DEBIT, amount)]
+    pending = shard(pending_settlement(row.merchant), row.id)
     credits = [
-        (pending_settlement(row.merchant), shares.merchant),
-        (f"platform:commission:{row.currency.lower()}", shares.platform),
-        (f"{row.host}:available" if row.host else "", shares.host),
+        (pending, shares.merchant, False),
+        (shard(commission(row.currency), row.id), shares.platform, True),
+        (shard(available(row.host), row.id) if row.host else "", shares.host, True),
     ]
     opens = []
-    for code, share in credits:
+    for code, share, swept in credits:
         if share > 0:
-            opens.append(_Opening(code, row.currency))
+            opens.append(_Opening(code, row.currency, swept=swept))
             legs.append(ledger_model.Leg(code, ledger_model.Side.CREDIT, share))
     op = ledger_model.TransferOp(
         ledger_model.Meta(key, "settlement", {"order": str(row.id)}), tuple(legs)
@@ -342,9 +369,8 @@ def _settle(session: Session, clock: Clock, key: str, row: Any, amount: int) -> 
     _submit(session, clock, op, opens)
     if shares.merchant > 0:
         due = clock.now() + policies.order_timers().settlement_hold
-        timers.schedule(
-            session, clock, RELEASE_SETTLEMENT, str(row.id), due, {"amount": shares.merchant}
-        )
+        payload = {"amount": shares.merchant, "from": pending}
+        timers.schedule(session, clock, RELEASE_SETTLEMENT, str(row.id), due, payload)
 
 
 def _countdown(
@@ -421,11 +447,13 @@ def _release_settlement(session: Session, clock: Clock, timer: Timer) -> None:
     """Move an order's settled share from pending settlement to the merchant's available."""
     row = session.execute(select(orders).where(orders.c.id == int(timer.subject))).one()
     amount = int((timer.payload or {})["amount"])
+    # the shard it was settled into (settlements from before the shards: the account itself)
+    source = str((timer.payload or {}).get("from") or pending_settlement(row.merchant))
     _move(
         session,
         clock,
         f"{SYSTEM_PREFIX}release:{row.id}",
-        pending_settlement(row.merchant),
+        source,
         available(row.merchant),
         amount,
         "settlement_release",

@@ -26,12 +26,20 @@ from sqlalchemy.orm import Session
 from xinren import ids
 from xinren.clock import Clock
 from xinren.errors import RequestTooLarge, ValidationFailed, XinrenError
+from xinren.ledger import model as ledger_model
 from xinren.ledger import service as ledger
 from xinren.orders.actions import act
 from xinren.orders.create import create_order
-from xinren.orders.model import Action
+from xinren.orders.model import CLEARING_SHARDS, Action
 from xinren.orders.tables import orders
-from xinren.orders.views import OrderView, escrow, pending_settlement
+from xinren.orders.views import (
+    OrderView,
+    available,
+    commission,
+    escrow,
+    pending_settlement,
+    shard,
+)
 from xinren.parties.deposits import psp
 
 #: the most items one batch holds
@@ -110,13 +118,15 @@ def _lock(session: Session, items: Sequence[BatchItem]) -> dict[int | None, Any]
     codes: set[str] = set()
     for item in items:
         if item.step == "create_and_pay" and item.order and item.order.get("currency"):
-            codes.add(psp(str(item.order["currency"])))
+            # the orders' ids, and so their shards, are not known yet: lock every shard
+            clearing = psp(str(item.order["currency"]))
+            codes.update(ledger_model.shard_code(clearing, k) for k in range(CLEARING_SHARDS))
         row = rows.get(item.order_id)
         if item.step == "confirm" and row is not None:
             codes.update(
-                {escrow(row.id), pending_settlement(row.merchant)}
-                | {f"platform:commission:{row.currency.lower()}"}
-                | ({f"{row.host}:available"} if row.host else set())
+                {escrow(row.id), shard(pending_settlement(row.merchant), row.id)}
+                | {shard(commission(row.currency), row.id)}
+                | ({shard(available(row.host), row.id)} if row.host else set())
             )
     ledger.lock_accounts(session, sorted(codes))
     return rows

@@ -96,9 +96,12 @@ def create_order(
     if host is not None:
         parties.require_verified(session, host, "sell on an order as its host")
     deposits.check_deposit(session, merchant, terms.category)
+    row = _write(session, clock, key, digest, request, terms)
     if listing_id is not None:
+        # last: the listing's row, which every order of a flash sale updates, stays locked
+        # only while this transaction commits (a refusal rolls the order back with it)
         catalog.take_stock(session, listing_id, quantity)
-    return _view(_write(session, clock, key, digest, request, terms))
+    return _view(row)
 
 
 def _terms(session: Session, request: dict[str, Any]) -> _Terms:

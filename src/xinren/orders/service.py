@@ -4,6 +4,11 @@ movements, countdown timers, events) in the caller's one transaction: all or not
 Money: the payment goes from the payment provider's clearing account into the order's escrow
 account, which may never go below zero; refunds go back the same way; settlement is one
 transfer from escrow to the merchant, the platform's commission and the host's commission.
+The busy accounts are split into clearing shards, one per order id modulo
+`model.CLEARING_SHARDS` (`xinren.ledger.shards`): the payment comes from a shard of the
+provider's clearing account, the shares go to shards of the merchant's pending settlement (the
+release timer empties it order by order), the platform's commission and the host's balance
+(the ledger's sweep moves those into the accounts themselves every few seconds).
 For every order at every moment: paid = released + refunded + held (the escrow balance).
 
 The use cases live by module and are importable from here: reading and locking (`views`),
@@ -14,6 +19,7 @@ creating an order (`create`), acting on one (`actions`), many steps in one trans
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -73,7 +79,8 @@ __all__ = [
 def reconcile(session: Session) -> list[str]:
     """The accounts orders own against what the orders say: each escrow holds exactly what its
     order paid and has neither refunded nor released, and each merchant's pending settlement
-    holds exactly the settled shares still waiting for their release timer."""
+    (each of its clearing shards) holds exactly the settled shares still waiting there for
+    their release timer."""
     problems = []
     held = {
         r.id: r.paid - r.refunded - r.released
@@ -86,7 +93,9 @@ def reconcile(session: Session) -> list[str]:
     for t in timers.pending(session, RELEASE_SETTLEMENT):
         merchant = merchant_of.get(int(t.subject))
         if merchant is not None:
-            waiting[merchant] = waiting.get(merchant, 0) + int((t.payload or {})["amount"])
+            payload = t.payload or {}
+            code = str(payload.get("from") or pending_settlement(merchant))
+            waiting[code] = waiting.get(code, 0) + int(payload["amount"])
     for account in ledger.owned_accounts(session, "orders"):
         code, net = account.code, account.balance.net
         if code.startswith("escrow:order:"):
@@ -96,9 +105,8 @@ def reconcile(session: Session) -> list[str]:
                 problems.append(f"{code} holds {net} but order {order_id} does not exist")
             elif says != net:
                 problems.append(f"{code} holds {net}; order {order_id} says it holds {says}")
-        elif code.endswith(":pending_settlement"):
-            merchant = code.removesuffix(":pending_settlement")
-            due = waiting.pop(merchant, 0)
+        elif _PENDING.fullmatch(code):
+            due = waiting.pop(code, 0)
             if net != due:
                 problems.append(
                     f"{code} holds {net}; settled shares waiting for release add up to {due}"
@@ -107,6 +115,9 @@ def reconcile(session: Session) -> list[str]:
         if says:
             problems.append(f"order {order_id} says it holds {says} but has no escrow account")
     return problems
+
+
+_PENDING = re.compile(r".+:pending_settlement(:s\d{2})?")
 
 
 def parties_of(session: Session, order_id: int) -> dict[str, dict[str, Any] | None]:

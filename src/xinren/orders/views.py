@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xinren.errors import NotFound, ValidationFailed
+from xinren.ledger import model as ledger_model
 from xinren.ledger import service as ledger
 from xinren.orders import model
 from xinren.orders.model import AfterSales, Order, Status
@@ -49,7 +50,9 @@ def escrow(order_id: int) -> str:
 
 
 ledger.reserve("orders", r"escrow:order:\d+", "orders' escrow")
-ledger.reserve("orders", r".+:pending_settlement", "merchants' pending settlements")
+ledger.reserve(
+    "orders", r".+:pending_settlement(:s\d{2})?", "merchants' pending settlements and their shards"
+)
 
 
 def check_party(value: str, field: str, role: str) -> str:
@@ -96,6 +99,16 @@ def pending_settlement(merchant: str) -> str:
 
 def available(merchant: str) -> str:
     return f"{merchant}:available"
+
+
+def commission(currency: str) -> str:
+    """The platform's commission income in `currency`."""
+    return f"platform:commission:{currency.lower()}"
+
+
+def shard(parent: str, order_id: int) -> str:
+    """The clearing shard of `parent` that the order's money moves through."""
+    return ledger_model.shard_code(parent, model.clearing_shard(order_id))
 
 
 def get_order(session: Session, order_id: int) -> OrderView:

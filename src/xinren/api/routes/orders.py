@@ -126,11 +126,15 @@ def _visible(principal: Principal, order: service.OrderView) -> bool:
     return True
 
 
+def _may_see(principal: Principal, order: service.OrderView) -> bool:
+    return principal.role in ("admin", "platform", "reviewer", "auditor") or (
+        principal.role in PARTY_ROLES and _visible(principal, order)
+    )
+
+
 def _load(session: SessionDep, principal: Principal, order_id: int) -> service.OrderView:
     order = service.get_order(session, order_id)
-    if principal.role not in ("admin", "platform", "reviewer", "auditor") and not (
-        principal.role in PARTY_ROLES and _visible(principal, order)
-    ):
+    if not _may_see(principal, order):
         raise NotFound(f"no order {order_id}", field="order_id")
     return order
 
@@ -318,9 +322,13 @@ def act(
     clock: ClockDep,
     principal: PrincipalDep,
 ) -> OrderOut:
-    _load(session, principal, order_id)  # 404 unless the caller may see the order
-    if not model.may_act(principal.role, action):
-        raise Forbidden(f"a {principal.role} may not {action.value} an order")
+
+    def admit(order: service.OrderView) -> None:  # checked on the row read under the lock
+        if not _may_see(principal, order):
+            raise NotFound(f"no order {order_id}", field="order_id")
+        if not model.may_act(principal.role, action):
+            raise Forbidden(f"a {principal.role} may not {action.value} an order")
+
     actor = principal.subject or principal.role
     view = service.act(
         session,
@@ -333,5 +341,6 @@ def act(
         kind=body.kind,
         reason=body.reason,
         opened=body.opened,
+        admit=admit,
     )
     return OrderOut.of(view)

@@ -73,6 +73,7 @@ from xinren.ledger.model.planning import (
     hold_resolution,
     plan_batch,
 )
+from xinren.ledger.model.shards import MAX_SHARDS, plan_sweep, shard_code
 
 __all__ = [
     "CHAIN_VERSION",
@@ -83,6 +84,7 @@ __all__ = [
     "MAX_LEGS",
     "MAX_REASON",
     "MAX_REFS",
+    "MAX_SHARDS",
     "MAX_TOTAL",
     "MOVES_MONEY",
     "ZERO",
@@ -123,6 +125,8 @@ __all__ = [
     "missing_ids",
     "payload",
     "plan_batch",
+    "plan_sweep",
+    "shard_code",
     "still_late",
     "validate",
 ]

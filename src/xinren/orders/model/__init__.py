@@ -42,16 +42,19 @@ from xinren.orders.model.returns import (
 )
 from xinren.orders.model.settlement import (
     BP,
+    CLEARING_SHARDS,
     MAX_QUANTITY,
     Line,
     Shares,
     check_host_rate,
+    clearing_shard,
     line_problem,
     settle_shares,
 )
 
 __all__ = [
     "BP",
+    "CLEARING_SHARDS",
     "MAX_QUANTITY",
     "OPEN",
     "ROLE_ACTIONS",
@@ -76,6 +79,7 @@ __all__ = [
     "TimerChange",
     "allowed",
     "check_host_rate",
+    "clearing_shard",
     "decide",
     "label",
     "line_problem",
