@@ -164,19 +164,28 @@ def test_http_workers_bench_smoke(capsys):
 
 
 def test_each_worker_builds_its_pool_from_the_environment(monkeypatch, tmp_path):
+    from xinren.api import threads
     from xinren.api.app import create_app_from_env
     from xinren.cli import serve
 
     assert [serve.pool_per_worker(n) for n in (1, 2, 4, 16)] == [16, 8, 4, 2]
-    for name in (serve.POOL_SIZE_ENV, serve.MAX_OVERFLOW_ENV):
+    for name in (serve.POOL_SIZE_ENV, serve.MAX_OVERFLOW_ENV, serve.THREADS_ENV):
         monkeypatch.setenv(name, "")  # recorded, so the values size_pools sets are undone after
         monkeypatch.delenv(name)
     serve.size_pools(2)
     assert os.environ[serve.POOL_SIZE_ENV] == os.environ[serve.MAX_OVERFLOW_ENV] == "8"
+    assert os.environ[serve.THREADS_ENV] == "16"  # a route thread per connection
     monkeypatch.setenv(serve.POOL_SIZE_ENV, "3")
+    monkeypatch.setenv(serve.THREADS_ENV, "")
+    monkeypatch.delenv(serve.THREADS_ENV)
     serve.size_pools(2)  # an operator's own setting wins
     assert os.environ[serve.POOL_SIZE_ENV] == "3"
+    assert os.environ[serve.THREADS_ENV] == "11"
     monkeypatch.setenv("XINREN_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
-    engine = create_app_from_env().state.session_factory.kw["bind"]
-    assert (engine.pool.size(), engine.pool._max_overflow) == (3, 8)
-    engine.dispose()
+    try:
+        engine = create_app_from_env().state.session_factory.kw["bind"]
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 8)
+        assert threads._size[0] == 11
+        engine.dispose()
+    finally:
+        threads.configure(threads.DEFAULT_THREADS)

@@ -252,3 +252,54 @@ def test_remedies_and_sanctions_on_one_merchant_never_surface_a_deadlock(db, clo
         clock.advance(days=2)
     report_ = run(db, journal.verify)
     assert report_.ok, report_.problems
+
+
+@pytest.mark.postgres
+def test_a_request_holding_locks_never_waits_for_a_thread_the_routes_hold(db, clock):
+    """Routes run in a pool of threads; a request whose route is done holds its row locks until
+    its answer is serialised and its transaction committed. If either needed a thread of that
+    pool, routes blocked on those locks could hold every thread and the holder would wait for
+    ever (here, with a lock timeout, the blocked route is broken off and runs again). The pool
+    here has one thread: the second request's route takes it and waits for the first's lock."""
+    import asyncio
+
+    import httpx
+
+    from xinren.api import threads
+
+    def setup(s: Session) -> None:
+        ledger.create_account(s, clock, "locked:row", "CNY")
+
+    run(db, setup)
+    app = create_app(sessions=db, clock=clock)
+    router = threads.Router()
+    runs: list[str] = []
+
+    @router.post("/test/hold/{name}")
+    def hold(name: str, session: SessionDep) -> dict[str, str]:
+        runs.append(name)
+        session.execute(text("SET LOCAL lock_timeout = '3s'"))
+        ledger.lock_accounts(session, ["locked:row"])  # the second waits for the first's commit
+        if name == "first":
+            threading.Event().wait(0.3)  # the second is queued for the one thread meanwhile
+        return {"done": name}
+
+    app.include_router(router)
+
+    async def both() -> list[int]:
+        from anyio import to_thread
+
+        to_thread.current_default_thread_limiter().total_tokens = 1  # anyio's pool too
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            first = asyncio.create_task(client.post("/test/hold/first"))
+            await asyncio.sleep(0.1)
+            second = asyncio.create_task(client.post("/test/hold/second"))
+            return [r.status_code for r in await asyncio.gather(first, second)]
+
+    threads.configure(1)
+    try:
+        assert asyncio.run(both()) == [200, 200]
+    finally:
+        threads.configure(threads.DEFAULT_THREADS)
+    assert runs == ["first", "second"]  # the second was never broken off and run again

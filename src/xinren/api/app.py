@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from xinren import __version__
+from xinren.api import threads as route_threads
 from xinren.api.inputs import check_request
 from xinren.api.work import UnitOfWork
 from xinren.clock import Clock, SystemClock
@@ -113,14 +114,18 @@ def create_app(
     clock: Clock | None = None,
     sessions: sessionmaker[Session] | None = None,
     store: FileStore | None = None,
+    threads: int | None = None,
 ) -> FastAPI:
     """Build the app on `engine` (default: from XINREN_DATABASE_URL) and `clock`.
 
     `sessions` overrides where requests get their sessions (tests bind them to a savepoint);
-    `store` is the evidence file store (default: XINREN_DOCUMENT_DIR).
+    `store` is the evidence file store (default: XINREN_DOCUMENT_DIR); `threads` the size of
+    the pool of threads the routes run in (`api/threads.py`; default 40).
     """
     from xinren.api.routes import routers
 
+    if threads is not None:
+        route_threads.configure(threads)
     app = FastAPI(
         title="Xinren",
         version=__version__,
@@ -151,7 +156,8 @@ def create_app_from_env() -> FastAPI:
 
     Workers are separate processes: each builds its app, and its own pool of connections, from
     the environment: XINREN_DATABASE_URL, XINREN_DOCUMENT_DIR, and XINREN_DB_POOL_SIZE and
-    XINREN_DB_MAX_OVERFLOW (set by `xinren serve` to the worker's share; else the defaults).
+    XINREN_DB_MAX_OVERFLOW (set by `xinren serve` to the worker's share; else the defaults),
+    XINREN_THREADS (the routes' thread pool; `xinren serve` sets it to the worker's pool).
     """
     options: dict[str, int] = {}
     for name, option in (
@@ -160,4 +166,5 @@ def create_app_from_env() -> FastAPI:
     ):
         if value := os.environ.get(name, "").strip():
             options[option] = int(value)
-    return create_app(make_engine(None, **options))
+    threads = os.environ.get("XINREN_THREADS", "").strip()
+    return create_app(make_engine(None, **options), threads=int(threads) if threads else None)

@@ -3,11 +3,15 @@
 `SessionDep` is the session of the request's unit of work (`api/work.py`): routes call
 services and never commit; the unit of work commits once before the answer is sent, rolls
 back on any error, and runs the request again when the database asks for it.
+
+Dependencies that do no I/O are ``async``: FastAPI runs them on the event loop instead of
+sending each to the thread pool (a thread hop and a GIL hand-off per dependency per request).
+Those that read the database (`get_principal`) stay sync, in the pool, as the routes do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -22,11 +26,11 @@ from xinren.errors import Forbidden, ValidationFailed
 from xinren.ids import SCOPE_SEP, check_idempotency_key, scoped
 
 
-def get_session(request: Request) -> Session:
+async def get_session(request: Request) -> Session:
     return work_of(request).session
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -49,10 +53,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only `roles` through (admin always passes)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role != "admin" and principal.role not in roles:
             raise Forbidden(
                 f"role {principal.role!r} may not do this; it needs one of: "
@@ -63,7 +67,7 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     principal: PrincipalDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> str:
@@ -88,7 +92,7 @@ LedgerWriter = Annotated[Principal, Depends(require("platform"))]
 LedgerReader = Annotated[Principal, Depends(require("platform", "auditor"))]
 
 
-def get_after(cursor: str | None = None) -> int:
+async def get_after(cursor: str | None = None) -> int:
     """`?cursor=` is the `next_cursor` of the previous page (the last id it held)."""
     if cursor is None:
         return 0
@@ -120,7 +124,7 @@ def acting_for(principal: Principal, ref: str, what: str) -> None:
     raise Forbidden(f"a {principal.role} key for {principal.subject} may not {what} for {ref}")
 
 
-def require_reviewer(principal: PrincipalDep) -> Principal:
+async def require_reviewer(principal: PrincipalDep) -> Principal:
     """A reviewer acting as a named person: decisions record who decided, and independence
     (an appeal never goes to the original decider) is checked per person, not per key."""
     if principal.role not in ("admin", "reviewer"):
@@ -135,7 +139,7 @@ ReviewerDep = Annotated[Principal, Depends(require_reviewer)]
 AdminDep = Annotated[Principal, Depends(require())]
 
 
-def refuse_auditor(principal: PrincipalDep) -> Principal:
+async def refuse_auditor(principal: PrincipalDep) -> Principal:
     """Any caller but an auditor: auditors read everything and write nothing."""
     if principal.role == "auditor":
         raise Forbidden("auditors only read; an auditor key may not do this")
@@ -160,7 +164,7 @@ WRITERS = (
 )
 
 
-def get_store(request: Request) -> FileStore:
+async def get_store(request: Request) -> FileStore:
     store: FileStore = request.app.state.store
     return store
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +24,8 @@ from xinren.errors import XinrenError
 from xinren.unit_of_work import Work, attempts_for, backoff
 
 STATE_KEY = "xinren_work"
+#: threads that end transactions (commit, roll back): as many as connections may be open
+ENDING_THREADS = 64
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -87,10 +89,22 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 class UnitOfWork:
-    """Pure ASGI middleware: one transaction per request, committed before the answer leaves."""
+    """Pure ASGI middleware: one transaction per request, committed before the answer leaves.
+
+    Commits and rollbacks run in threads of their own limiter, never in the routes' pool: a
+    transaction whose route is done holds its locks until it commits, and the routes that wait
+    for those locks may hold every thread of the routes' pool. Sharing it, the commit would
+    wait for a thread that only its own commit can free.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._endings: CapacityLimiter | None = None
+
+    def _ends(self) -> CapacityLimiter:
+        if self._endings is None:  # made in the event loop it serves
+            self._endings = CapacityLimiter(ENDING_THREADS)
+        return self._endings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,11 +120,11 @@ class UnitOfWork:
             try:
                 await self.app({**scope, "state": state}, _replay(body, receive), reply.send)
                 if reply.status < 400:
-                    await to_thread.run_sync(work.commit)
+                    await to_thread.run_sync(work.commit, limiter=self._ends())
                 else:  # the route answered with an error itself: nothing it did stays
-                    await to_thread.run_sync(work.rollback)
+                    await to_thread.run_sync(work.rollback, limiter=self._ends())
             except Exception as exc:
-                err = await to_thread.run_sync(work.fail, exc)
+                err = await to_thread.run_sync(work.fail, exc, limiter=self._ends())
                 if attempt < attempts_for(err):
                     await asyncio.sleep(backoff(attempt))
                     attempt += 1

@@ -30,6 +30,7 @@ from xinren.cli.common import err_console, opened
 POOL_BUDGET = 32
 POOL_SIZE_ENV = "XINREN_DB_POOL_SIZE"
 MAX_OVERFLOW_ENV = "XINREN_DB_MAX_OVERFLOW"
+THREADS_ENV = "XINREN_THREADS"
 FACTORY = "xinren.api.app:create_app_from_env"
 
 
@@ -44,10 +45,14 @@ def pool_per_worker(workers: int) -> int:
 
 
 def size_pools(workers: int) -> None:
-    """Tell the workers their pool size through the environment, unless it says so already."""
+    """Tell the workers their pool size, and the threads their routes run in (as many as
+    connections: a route beyond them only waits for one), through the environment, unless it
+    says so already."""
     size = str(pool_per_worker(workers))
     os.environ.setdefault(POOL_SIZE_ENV, size)
     os.environ.setdefault(MAX_OVERFLOW_ENV, os.environ[POOL_SIZE_ENV])
+    connections = int(os.environ[POOL_SIZE_ENV]) + int(os.environ[MAX_OVERFLOW_ENV])
+    os.environ.setdefault(THREADS_ENV, str(connections))
 
 
 def tick_once(engine: object) -> tuple[int, int, int]:

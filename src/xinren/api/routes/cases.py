@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 from pydantic import BaseModel, ConfigDict, StrictInt
 
 from xinren.access.service import Principal
@@ -23,12 +23,13 @@ from xinren.api.deps import (
     party_of,
     require,
 )
+from xinren.api.threads import Router
 from xinren.api.types import AmountOrZero
 from xinren.cases import service as cases
 from xinren.cases.model import Outcome
 from xinren.errors import Forbidden, NotFound
 
-router = APIRouter(tags=["cases"])
+router = Router(tags=["cases"])
 Amount = AmountOrZero
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 
 from xinren.access.service import Principal
 from xinren.api.deps import (
@@ -17,12 +17,13 @@ from xinren.api.deps import (
     StoreDep,
     is_staff,
 )
+from xinren.api.threads import Router
 from xinren.documents import model as rules
 from xinren.documents import service as documents
 from xinren.documents.model import DocType, DocumentMeta
 from xinren.errors import Forbidden, NotFound, ValidationFailed
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"])
+router = Router(prefix="/v1/documents", tags=["documents"])
 
 
 def _doc(d: documents.Document) -> dict[str, Any]:

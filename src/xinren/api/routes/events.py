@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel
 
 from xinren.access.service import Principal
 from xinren.api.deps import SessionDep, require
+from xinren.api.threads import Router
 from xinren.events import service
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = Router(prefix="/v1/events", tags=["events"])
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger cursor names no event and is refused as one
 

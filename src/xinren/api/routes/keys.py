@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinren.access import service
 from xinren.api.deps import AdminDep, AfterDep, ClockDep, IdempotencyKeyDep, SessionDep, next_cursor
 from xinren.api.idempotency import once
+from xinren.api.threads import Router
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = Router(prefix="/v1/keys", tags=["keys"])
 
 KeyId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SHOWN_ONCE = (

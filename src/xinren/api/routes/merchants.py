@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinren.api.deps import (
@@ -13,11 +12,12 @@ from xinren.api.deps import (
     PrincipalDep,
     SessionDep,
 )
+from xinren.api.threads import Router
 from xinren.api.types import Amount
 from xinren.errors import Forbidden, NotFound
 from xinren.parties import deposits
 
-router = APIRouter(prefix="/v1/merchants", tags=["merchants"])
+router = Router(prefix="/v1/merchants", tags=["merchants"])
 
 
 class DepositIn(BaseModel):

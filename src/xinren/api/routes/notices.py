@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from xinren.access.service import Principal
@@ -23,12 +23,13 @@ from xinren.api.deps import (
     require,
 )
 from xinren.api.idempotency import once
+from xinren.api.threads import Router
 from xinren.detect import buyers
 from xinren.errors import Forbidden
 from xinren.rules import notices as service
 
-router = APIRouter(prefix="/v1/notices", tags=["notices"])
-reporters_router = APIRouter(prefix="/v1/reporters", tags=["notices"])
+router = Router(prefix="/v1/notices", tags=["notices"])
+reporters_router = Router(prefix="/v1/reporters", tags=["notices"])
 
 
 class NoticeIn(BaseModel):

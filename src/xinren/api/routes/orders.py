@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from xinren.api.deps import (
     next_cursor,
 )
 from xinren.api.idempotency import once
+from xinren.api.threads import Router
 from xinren.api.types import Amount, AmountOrZero, Quantity
 from xinren.errors import Forbidden, NotFound, XinrenError
 from xinren.ids import scoped
@@ -36,7 +37,7 @@ from xinren.orders.tables import orders
 from xinren.parties import service as parties
 from xinren.provenance import chain as chains
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = Router(prefix="/v1/orders", tags=["orders"])
 PARTY_ROLES = ("buyer", "merchant")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinren.api.deps import (
@@ -19,11 +19,12 @@ from xinren.api.deps import (
     is_staff,
     next_cursor,
 )
+from xinren.api.threads import Router
 from xinren.errors import Forbidden, NotFound
 from xinren.parties import service
 from xinren.parties.model import Status, TraderInfo
 
-router = APIRouter(prefix="/v1/parties", tags=["parties"])
+router = Router(prefix="/v1/parties", tags=["parties"])
 
 
 class TraderInfoIn(BaseModel):

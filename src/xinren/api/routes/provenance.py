@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinren.api.deps import (
@@ -20,6 +20,7 @@ from xinren.api.deps import (
     StaffDep,
     is_staff,
 )
+from xinren.api.threads import Router
 from xinren.catalog import service as catalog
 from xinren.errors import Forbidden, NotFound, ValidationFailed
 from xinren.liability.model import Finding
@@ -29,7 +30,7 @@ from xinren.provenance.model import party_uri
 from xinren.recalls import service as recalls
 from xinren.remedies import service as remedies
 
-router = APIRouter(prefix="/v1/provenance", tags=["provenance"])
+router = Router(prefix="/v1/provenance", tags=["provenance"])
 
 
 @router.post("/epcis")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from xinren.access.service import Principal
@@ -19,10 +19,11 @@ from xinren.api.deps import (
     party_of,
     require,
 )
+from xinren.api.threads import Router
 from xinren.api.types import Amount as PositiveAmount
 from xinren.remedies import service as remedies
 
-router = APIRouter(prefix="/v1/remedies", tags=["remedies"])
+router = Router(prefix="/v1/remedies", tags=["remedies"])
 
 
 class TopUpIn(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Body, Query, status
+from fastapi import Body, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from xinren.api.deps import (
@@ -22,13 +22,14 @@ from xinren.api.deps import (
     is_staff,
     next_cursor,
 )
+from xinren.api.threads import Router
 from xinren.api.types import AmountOrZero
 from xinren.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xinren.rules import model, rulebooks
 from xinren.rules import service as rules
 from xinren.rules.model import Automation, Requested, SanctionKind, Source, ViolationRecord
 
-router = APIRouter(tags=["rules"])
+router = Router(tags=["rules"])
 
 
 def _rule(rule: model.Rule) -> dict[str, Any]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse
 
 from xinren.api.deps import ClockDep, SessionDep
+from xinren.api.threads import Router
 from xinren.report import figures, html
 from xinren.report.model import Period, parse_day
 
-router = APIRouter(tags=["transparency"])
+router = Router(tags=["transparency"])
 
 MAX_PUBLIC_DAYS = 3 * 366  # a few years at a time on the public page and its JSON
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from pydantic import StrictInt
 
 from xinren.api.deps import ClockDep, IdempotencyKeyDep, PrincipalDep, SessionDep, acting_for
 from xinren.api.routes.catalog import batches, brands, listings, live, reviews
 from xinren.api.routes.catalog.bodies import In
 from xinren.api.routes.catalog.common import created
+from xinren.api.threads import Router
 from xinren.api.types import Units
 from xinren.catalog import service
 
-router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
+router = Router(prefix="/v1/catalog", tags=["catalog"])
 
 
 class BatchIn(In):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from xinren.api.deps import (
     ClockDep,
@@ -17,10 +17,11 @@ from xinren.api.deps import (
 )
 from xinren.api.routes.catalog.bodies import AuthorizationIn, InspectionIn
 from xinren.api.routes.catalog.common import as_json, created
+from xinren.api.threads import Router
 from xinren.catalog import service
 from xinren.errors import Forbidden, NotFound
 
-router = APIRouter()
+router = Router()
 
 
 def _may_see_batch(principal: PrincipalDep, batch: service.Batch) -> None:

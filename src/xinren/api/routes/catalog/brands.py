@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from xinren.api.deps import (
     ClockDep,
@@ -16,9 +16,10 @@ from xinren.api.deps import (
 )
 from xinren.api.routes.catalog.bodies import BrandIn, OfficialImageIn, ProductIn
 from xinren.api.routes.catalog.common import as_json, created, may_use
+from xinren.api.threads import Router
 from xinren.catalog import service
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/brands", status_code=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from xinren.api.deps import (
     ClockDep,
@@ -22,12 +22,13 @@ from xinren.api.routes.catalog.common import (
     created,
     may_use,
 )
+from xinren.api.threads import Router
 from xinren.catalog import service
 from xinren.detect import service as detect
 from xinren.errors import Forbidden
 from xinren.ids import payload_hash
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/listings", status_code=status.HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from xinren.api.deps import (
     ClockDep,
@@ -15,10 +15,11 @@ from xinren.api.deps import (
 )
 from xinren.api.routes.catalog.bodies import ClaimIn, LiveSessionIn
 from xinren.api.routes.catalog.common import as_json, created
+from xinren.api.threads import Router
 from xinren.catalog import service
 from xinren.errors import Forbidden
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/live-sessions", status_code=status.HTTP_201_CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import status
 from pydantic import Field
 
 from xinren.api.deps import (
@@ -18,11 +18,12 @@ from xinren.api.deps import (
 )
 from xinren.api.routes.catalog.bodies import ReviewAppealDecisionIn, ReviewAppealIn, ReviewBody
 from xinren.api.routes.catalog.common import scoped_key
+from xinren.api.threads import Router
 from xinren.detect import service as detect
 from xinren.errors import Forbidden
 from xinren.reviews import service as reviews_service
 
-router = APIRouter()
+router = Router()
 
 
 @router.post("/reviews")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 from pydantic import Field, StrictBool
 
 from xinren import reconciliation
@@ -49,12 +49,13 @@ from xinren.api.routes.ledger.bodies import (
     TransferOut,
     VerifyOut,
 )
+from xinren.api.threads import Router
 from xinren.errors import XinrenError
 from xinren.ids import unscoped
 from xinren.ledger import journal, model, service
 from xinren.ledger.model import Meta
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = Router(prefix="/v1/ledger", tags=["ledger"])
 
 
 class BatchIn(Strict):
