@@ -326,8 +326,8 @@ def cli(fresh_url: str, docs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Call
         monkeypatch.setattr(console, "_width", 200)  # no wrapping inside the values we look for
     runner = CliRunner()
 
-    def run(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(cli_app, list(args))
+    def run(*args: str, code: int = 0, input: str | None = None) -> Result:
+        result = runner.invoke(cli_app, list(args), input=input)
         assert result.exit_code == code, (result.stdout, result.stderr)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "Traceback" not in result.output

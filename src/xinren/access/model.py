@@ -1,5 +1,8 @@
 """Key policy, pure: which roles act for a party and of what kind, what a subject looks like,
-and which revocations would lock the platform out.
+and which revocations would lock the platform out. Staff accounts of the operators' console,
+pure: their roles (those of the API's staff keys, with a senior reviewer for four-eyes
+decisions; a reviewer decides as a named person, as a reviewer key does), usernames and
+passwords.
 
 A key's subject is the party it acts for (``merchant:acme-tea``, ``reviewer:zhao``); routes
 compare it with the parties named in orders, cases and decisions, so a subject of the wrong
@@ -153,3 +156,65 @@ def check_rotatable(key: ApiKey) -> None:
             f"API key {key.id} is revoked; a revoked key stays revoked: create a new one",
             field="key_id",
         )
+
+
+# --- staff accounts ---------------------------------------------------------------------------
+
+#: the console's roles, least power first
+STAFF_ROLES = ("auditor", "reviewer", "senior_reviewer", "admin")
+#: roles that decide as a named person (their person is ``reviewer:<id>``)
+DECIDERS = ("reviewer", "senior_reviewer")
+#: NIST SP 800-63B: at least 8 characters, 15 when a password is the only factor; long
+#: passphrases allowed, no composition rules
+MIN_PASSWORD = 15
+MAX_PASSWORD = 256
+
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A staff account as the application sees it: never its password hash."""
+
+    id: int
+    username: str
+    role: str
+    person: str | None
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+def check_username(username: object) -> str:
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise ValidationFailed(
+            "a username is 2-32 characters: a lower-case letter, then lower-case letters, "
+            "digits, '.', '_' or '-' (e.g. 'zhao.li')",
+            field="username",
+        )
+    return username
+
+
+def check_staff_role(role: object) -> str:
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(
+            f"role is one of {', '.join(STAFF_ROLES)}; got {role!r}", field="role"
+        )
+    return str(role)
+
+
+def check_password(password: object, username: str) -> str:
+    """Long enough, not absurdly long, and not the username itself."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ValidationFailed(
+            f"a password is {MIN_PASSWORD}-{MAX_PASSWORD} characters (a passphrase of a few "
+            "words is easiest to remember)",
+            field="password",
+        )
+    if username.lower() in password.lower():
+        raise ValidationFailed("a password may not contain the username", field="password")
+    return password
+
+
+def person_for(role: str, username: str) -> str | None:
+    """The person a decider decides as (``reviewer:<username>``); None for other roles."""
+    return f"reviewer:{username.replace('.', '-')}" if role in DECIDERS else None

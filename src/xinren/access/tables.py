@@ -1,13 +1,14 @@
-"""API keys: only a sha256 of the secret is stored, so a leaked database leaks no key."""
+"""API keys: only a sha256 of the secret is stored, so a leaked database leaks no key. Staff
+accounts: only an argon2id hash of the password."""
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, CheckConstraint, Column, Integer, String, Table, UniqueConstraint
 
-from xinren.access.model import ROLES
+from xinren.access.model import ROLES, STAFF_ROLES
 from xinren.schema import Id, UtcDateTime, metadata
 
-__all__ = ["ROLES", "api_keys", "idempotent_requests"]
+__all__ = ["ROLES", "api_keys", "idempotent_requests", "staff_users"]
 
 
 api_keys = Table(
@@ -37,4 +38,21 @@ idempotent_requests = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("key_id", "idempotency_key", name="uq_idempotent_requests_key"),
+)
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    # argon2id in PHC string form (parameters and salt included): `access.users`
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("person", String(100), nullable=True),  # reviewer:<id> for the roles that decide
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime, nullable=True),
+    CheckConstraint(
+        "role IN (" + ", ".join(f"'{r}'" for r in STAFF_ROLES) + ")", name="staff_role"
+    ),
 )

@@ -29,9 +29,11 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+users_app = typer.Typer(help="Staff accounts of the operators' console.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.add_typer(ledger_app, name="ledger")
 
 #: Who the outbox records as having made a key change from the command line.
@@ -92,6 +94,30 @@ def keys_create(
     who = f" for {principal.subject}" if principal.subject else ""  # a checked ref: no markup
     err_console.print(f"[dim]key {principal.key_id} ({principal.role}{who}); shown once:[/dim]")
     print(secret)
+
+
+@users_app.command("create")
+@friendly_errors
+def users_create(
+    username: Annotated[str, typer.Option(help="2-32 characters, e.g. 'zhao.li'")],
+    role: Annotated[str, typer.Option(help="auditor, reviewer, senior_reviewer or admin")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a staff account; the password is asked for twice (or read from stdin)."""
+    import sys
+
+    from xinren.access import users
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _keys_database() as session:
+        user = users.create_user(session, SystemClock(), username, password, role, by=CLI)
+    who = f", deciding as {user.person}" if user.person else ""
+    console.print(f"staff account {user.id}: {user.username} ({user.role}{who})")
 
 
 @keys_app.command("list")
