@@ -42,13 +42,33 @@ def configure(threads: int) -> None:
     _size[0] = threads
 
 
-def route_threads() -> CapacityLimiter:
-    """The routes' pool of the running event loop (one per loop: each worker has its own)."""
+#: threads that end transactions (commit, roll back): as many as connections may be open
+ENDING_THREADS = 64
+_ending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _of_loop(
+    pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter], size: int
+) -> CapacityLimiter:
+    """The pool in `pools` of the running event loop (each worker's loop has its own)."""
     loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
+    limiter = pools.get(loop)
     if limiter is None:
-        limiter = _limiters[loop] = CapacityLimiter(_size[0])
+        limiter = pools[loop] = CapacityLimiter(size)
     return limiter
+
+
+def route_threads() -> CapacityLimiter:
+    """The routes' pool of the running event loop."""
+    return _of_loop(_limiters, _size[0])
+
+
+def ending_threads() -> CapacityLimiter:
+    """The pool the unit of work commits and rolls back in (`api/work.py`): never the routes',
+    whose threads may all be waiting for the locks a commit would release."""
+    return _of_loop(_ending, ENDING_THREADS)
 
 
 def in_route_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:

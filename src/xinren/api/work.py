@@ -15,17 +15,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xinren.api.threads import ending_threads
 from xinren.errors import XinrenError
 from xinren.unit_of_work import Work, attempts_for, backoff
 
 STATE_KEY = "xinren_work"
-#: threads that end transactions (commit, roll back): as many as connections may be open
-ENDING_THREADS = 64
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -99,12 +98,6 @@ class UnitOfWork:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._endings: CapacityLimiter | None = None
-
-    def _ends(self) -> CapacityLimiter:
-        if self._endings is None:  # made in the event loop it serves
-            self._endings = CapacityLimiter(ENDING_THREADS)
-        return self._endings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,11 +113,11 @@ class UnitOfWork:
             try:
                 await self.app({**scope, "state": state}, _replay(body, receive), reply.send)
                 if reply.status < 400:
-                    await to_thread.run_sync(work.commit, limiter=self._ends())
+                    await to_thread.run_sync(work.commit, limiter=ending_threads())
                 else:  # the route answered with an error itself: nothing it did stays
-                    await to_thread.run_sync(work.rollback, limiter=self._ends())
+                    await to_thread.run_sync(work.rollback, limiter=ending_threads())
             except Exception as exc:
-                err = await to_thread.run_sync(work.fail, exc, limiter=self._ends())
+                err = await to_thread.run_sync(work.fail, exc, limiter=ending_threads())
                 if attempt < attempts_for(err):
                     await asyncio.sleep(backoff(attempt))
                     attempt += 1

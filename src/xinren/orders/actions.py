@@ -313,7 +313,7 @@ def _submit(
                 ledger.open_shards(
                     session,
                     clock,
-                    o.code.rpartition(":s")[0],
+                    ledger_model.shard_parent(o.code),
                     model.CLEARING_SHARDS,
                     o.currency,
                     limited=o.limited,

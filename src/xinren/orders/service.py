@@ -19,7 +19,6 @@ creating an order (`create`), acting on one (`actions`), many steps in one trans
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +38,7 @@ from xinren.orders.batch import MAX_BATCH, BatchItem, run_batch
 from xinren.orders.create import create_order
 from xinren.orders.tables import orders
 from xinren.orders.views import (
+    PENDING_SETTLEMENT,
     OrderView,
     _view,
     available,
@@ -105,7 +105,7 @@ def reconcile(session: Session) -> list[str]:
                 problems.append(f"{code} holds {net} but order {order_id} does not exist")
             elif says != net:
                 problems.append(f"{code} holds {net}; order {order_id} says it holds {says}")
-        elif _PENDING.fullmatch(code):
+        elif PENDING_SETTLEMENT.fullmatch(code):
             due = waiting.pop(code, 0)
             if net != due:
                 problems.append(
@@ -115,9 +115,6 @@ def reconcile(session: Session) -> list[str]:
         if says:
             problems.append(f"order {order_id} says it holds {says} but has no escrow account")
     return problems
-
-
-_PENDING = re.compile(r".+:pending_settlement(:s\d{2})?")
 
 
 def parties_of(session: Session, order_id: int) -> dict[str, dict[str, Any] | None]:

@@ -50,8 +50,10 @@ def escrow(order_id: int) -> str:
 
 
 ledger.reserve("orders", r"escrow:order:\d+", "orders' escrow")
+#: a merchant's pending settlement or one of its clearing shards
+PENDING_SETTLEMENT = re.compile(r".+:pending_settlement(:s\d{2})?")
 ledger.reserve(
-    "orders", r".+:pending_settlement(:s\d{2})?", "merchants' pending settlements and their shards"
+    "orders", PENDING_SETTLEMENT.pattern, "merchants' pending settlements and their shards"
 )
 
 

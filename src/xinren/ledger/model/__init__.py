@@ -73,7 +73,7 @@ from xinren.ledger.model.planning import (
     hold_resolution,
     plan_batch,
 )
-from xinren.ledger.model.shards import MAX_SHARDS, plan_sweep, shard_code
+from xinren.ledger.model.shards import MAX_SHARDS, plan_sweep, shard_code, shard_parent
 
 __all__ = [
     "CHAIN_VERSION",
@@ -127,6 +127,7 @@ __all__ = [
     "plan_batch",
     "plan_sweep",
     "shard_code",
+    "shard_parent",
     "still_late",
     "validate",
 ]

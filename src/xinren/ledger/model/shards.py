@@ -19,6 +19,14 @@ def shard_code(parent: str, k: int) -> str:
     return f"{parent}:s{k:02d}"
 
 
+def shard_parent(code: str) -> str:
+    """The account a shard code belongs to: ``psp:cny:s07`` -> ``psp:cny``."""
+    parent, sep, k = code.rpartition(":s")
+    if not (sep and len(k) == 2 and k.isdigit()):
+        raise ValueError(f"{code!r} is not a shard code")
+    return parent
+
+
 def plan_sweep(parent: str, moved: Sequence[tuple[str, int]], key: str) -> list[TransferOp]:
     """The transfers that bring each ``(shard, net)`` to zero and move the nets to `parent`
     (net: posted credits minus debits, either sign); as many as the leg limit needs, keyed

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -137,14 +138,10 @@ def load_pg(session: Session, hold_ids: list[int], codes: list[str], keys: list[
     conn = session.connection().connection.driver_connection
     params = {"hold_ids": hold_ids, "codes": codes, "keys": keys}
     assert conn is not None
-    if conn.info.transaction_status == _IDLE:
-        with conn.pipeline(), conn.cursor() as cur:
-            cur.execute(_LOAD_PG, params, prepare=True)
-            held, accts, found = cur.fetchone()
-    else:
-        with conn.cursor() as cur:
-            cur.execute(_LOAD_PG, params, prepare=True)
-            held, accts, found = cur.fetchone()
+    begins = conn.info.transaction_status == _IDLE
+    with conn.pipeline() if begins else nullcontext(), conn.cursor() as cur:
+        cur.execute(_LOAD_PG, params, prepare=True)
+        held, accts, found = cur.fetchone()
     loaded_accounts = {r["code"]: account_from_row(r) for r in accts or ()}
     return Loaded(
         loaded_accounts,
