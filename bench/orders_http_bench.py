@@ -94,35 +94,12 @@ class Client:
 
 def _listing(s: Any, clock: Clock, tag: str, merchant: str, stock: int) -> int:
     """A listing of `merchant`'s (verified, deposit paid) of a product of its own, one batch."""
-    owner, maker = f"brand_owner:{tag}", f"manufacturer:{tag}"
-    for ref in (merchant, owner, maker):
-        samples.verified(s, clock, ref)
+    samples.verified(s, clock, merchant)
     deposits.pay_deposit(s, clock, f"dep-{tag}", merchant, DEPOSIT, "CNY")
-    brand = catalog.create_brand(s, clock, name=f"Brand {tag}", owner=owner)
-    product = catalog.create_product(
-        s, clock, brand_id=brand.id, manufacturer=maker, name=f"Product {tag}", category="default"
+    made = samples.listing(
+        s, clock, tag, merchant, price=PRICE, stock=stock, quantity=max(stock, 1)
     )
-    batch = catalog.create_batch(
-        s,
-        clock,
-        product_id=product.id,
-        lot=f"lot-{tag}",
-        production_date=clock.now().date(),
-        quantity=max(stock, 1),
-        registered_by=maker,
-    )
-    listing = catalog.create_listing(
-        s,
-        clock,
-        merchant=merchant,
-        product_id=product.id,
-        batch_ids=[batch.id],
-        title=f"Listing {tag}",
-        price=PRICE,
-        currency="CNY",
-        stock=stock,
-    )
-    return listing.id
+    return made.id
 
 
 def setup(url: str, scenario: str, orders: int) -> list[Line]:

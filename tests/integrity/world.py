@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cases.test_stories import completed_order
 from xinren.api.app import create_app
-from xinren.catalog import service as catalog
 from xinren.catalog.service import Listing
 from xinren.clock import Clock
 from xinren.demo import samples
@@ -49,38 +48,8 @@ def listing(
     merchant: str = MERCHANT,
 ) -> Listing:
     """A listing of `merchant`'s for a product of `category`, one batch, `stock` units."""
-    owner, maker = f"brand_owner:{tag}", f"manufacturer:{tag}"
-    for ref in (owner, maker):
-        samples.verified(session, clock, ref)
-    brand = catalog.create_brand(session, clock, name=f"Brand {tag}", owner=owner)
-    product = catalog.create_product(
-        session,
-        clock,
-        brand_id=brand.id,
-        manufacturer=maker,
-        name=f"Product {tag}",
-        category=category,
-    )
-    batch = catalog.create_batch(
-        session,
-        clock,
-        product_id=product.id,
-        lot=f"lot-{tag}",
-        production_date=clock.now().date(),
-        quantity=10_000,
-        registered_by=maker,
-    )
-    extra = {} if stock is None else {"stock": stock}  # (the tests also run on older code)
-    return catalog.create_listing(
-        session,
-        clock,
-        merchant=merchant,
-        product_id=product.id,
-        batch_ids=[batch.id],
-        title=f"Listing {tag}",
-        price=price,
-        currency="CNY",
-        **extra,
+    return samples.listing(
+        session, clock, tag, merchant, price=price, category=category, stock=stock
     )
 
 
@@ -146,3 +115,32 @@ def race(factory: sessionmaker[Session], fns: Sequence[Callable[[Session], Any]]
         t.join(timeout=120)
         assert not t.is_alive(), "a racing worker hung"
     return outcomes
+
+
+def while_in_flight(
+    db: sessionmaker[Session], first: Callable[[Session], Any], second: Callable[[Session], Any]
+) -> Any:
+    """Run `second` (which may wait at most 2 s for a lock) while `first`'s transaction, done
+    but not committed, holds its locks (PostgreSQL); what `second` returned."""
+    from sqlalchemy import text
+
+    from xinren.db import unit_of_work
+
+    holding, release = threading.Event(), threading.Event()
+
+    def in_flight() -> None:
+        with unit_of_work(db) as s:
+            first(s)
+            holding.set()
+            release.wait(30)
+
+    worker = threading.Thread(target=in_flight)
+    worker.start()
+    try:
+        assert holding.wait(30)
+        with unit_of_work(db) as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))
+            return second(s)
+    finally:
+        release.set()
+        worker.join(30)

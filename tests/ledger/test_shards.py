@@ -3,11 +3,9 @@ that moves the shards' balances into it (`xinren.ledger.shards`)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from sqlalchemy import text
 
+from tests.integrity.world import while_in_flight
 from xinren.cli.serve import tick_once
 from xinren.clock import SystemClock
 from xinren.db import make_engine, session_factory, unit_of_work
@@ -147,24 +145,12 @@ def test_the_sweep_skips_a_shard_an_order_holds_and_takes_it_next_time(fresh_url
         shards = _shards(s, clock, n=2)
         for i, code in enumerate(shards):
             ledger.move(s, clock, f"in-{i}", "bank:in", code, 10)
-    holding, release = threading.Event(), threading.Event()
-
-    def order_in_flight() -> None:
-        with unit_of_work(factory) as s:
-            ledger.move(s, clock, "in-flight", "bank:in", shards[0], 5)
-            holding.set()
-            release.wait(30)
-
-    worker = threading.Thread(target=order_in_flight)
-    worker.start()
-    try:
-        assert holding.wait(30)
-        with unit_of_work(factory) as s:
-            s.execute(text("SET LOCAL lock_timeout = '2s'"))
-            assert ledger.sweep(s, clock) == 1  # shard 1 only, without waiting
-    finally:
-        release.set()
-        worker.join(30)
+    swept = while_in_flight(
+        factory,
+        lambda s: ledger.move(s, clock, "in-flight", "bank:in", shards[0], 5),
+        lambda s: ledger.sweep(s, clock),
+    )
+    assert swept == 1  # shard 1 only, without waiting
     with unit_of_work(factory) as s:
         assert ledger.get_account(s, "platform:commission:cny").balance.net == 10
         assert ledger.sweep(s, clock) == 1  # the next tick takes it

@@ -6,15 +6,13 @@ pending settlement, the platform's commission and the host's balance (settlement
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integrity.world import MERCHANT, listing, market
+from tests.integrity.world import MERCHANT, listing, market, while_in_flight
 from xinren.clock import SystemClock
 from xinren.db import make_engine, session_factory, unit_of_work
 from xinren.demo import samples
@@ -60,31 +58,6 @@ def _orders(db: sessionmaker[Session], n: int, *, up_to: Action | None) -> list[
     return ids
 
 
-def _while_first_in_flight(
-    db: sessionmaker[Session], first: Callable[[Session], Any], second: Callable[[Session], Any]
-) -> Any:
-    """Run `second` (which may wait at most 2 s for a lock) while `first`'s transaction, done
-    but not committed, holds its locks; what `second` returned."""
-    holding, release = threading.Event(), threading.Event()
-
-    def in_flight() -> None:
-        with unit_of_work(db) as s:
-            first(s)
-            holding.set()
-            release.wait(30)
-
-    worker = threading.Thread(target=in_flight)
-    worker.start()
-    try:
-        assert holding.wait(30)
-        with unit_of_work(db) as s:
-            s.execute(text("SET LOCAL lock_timeout = '2s'"))
-            return second(s)
-    finally:
-        release.set()
-        worker.join(30)
-
-
 def _act(order_id: int, action: Action) -> Callable[[Session], Any]:
     return lambda s: orders.act(s, CLOCK, order_id, action, f"{action}-x-{order_id}", actor="t")
 
@@ -95,7 +68,7 @@ def test_two_payments_of_one_flash_sale_do_not_wait_for_each_other(db):
     first, a, b = _orders(db, 3, up_to=None)
     with unit_of_work(db) as s:
         _act(first, Action.PAY)(s)
-    paid = _while_first_in_flight(db, _act(a, Action.PAY), _act(b, Action.PAY))
+    paid = while_in_flight(db, _act(a, Action.PAY), _act(b, Action.PAY))
     assert paid.state.status is Status.PAID
 
 
@@ -105,7 +78,7 @@ def test_two_settlements_of_one_flash_sale_do_not_wait_for_each_other(db):
     first, a, b = _orders(db, 3, up_to=Action.SHIP)
     with unit_of_work(db) as s:
         _act(first, Action.CONFIRM)(s)
-    done = _while_first_in_flight(db, _act(a, Action.CONFIRM), _act(b, Action.CONFIRM))
+    done = while_in_flight(db, _act(a, Action.CONFIRM), _act(b, Action.CONFIRM))
     assert done.state.status is Status.COMPLETED
     with unit_of_work(db) as s:
         ledger.sweep(s, CLOCK)

@@ -7,6 +7,7 @@ import zlib
 
 from sqlalchemy.orm import Session
 
+from xinren.catalog.service import Listing
 from xinren.clock import Clock
 from xinren.parties import service
 from xinren.parties.model import Status, TraderInfo
@@ -56,3 +57,53 @@ def verified(
             decided_by="reviewer:onboarding",
         )
     return party
+
+
+def listing(
+    session: Session,
+    clock: Clock,
+    tag: str,
+    merchant: str,
+    *,
+    price: int,
+    category: str = "default",
+    stock: int | None = None,
+    quantity: int = 10_000,
+) -> Listing:
+    """A listing of `merchant`'s for a product of its own: a verified brand owner and maker
+    named after `tag`, one batch of `quantity` units, `stock` units for sale (None: unlimited).
+    The merchant must already be able to sell (verified, its deposit paid)."""
+    from xinren.catalog import service as catalog
+
+    owner, maker = f"brand_owner:{tag}", f"manufacturer:{tag}"
+    for ref in (owner, maker):
+        verified(session, clock, ref)
+    brand = catalog.create_brand(session, clock, name=f"Brand {tag}", owner=owner)
+    product = catalog.create_product(
+        session,
+        clock,
+        brand_id=brand.id,
+        manufacturer=maker,
+        name=f"Product {tag}",
+        category=category,
+    )
+    batch = catalog.create_batch(
+        session,
+        clock,
+        product_id=product.id,
+        lot=f"lot-{tag}",
+        production_date=clock.now().date(),
+        quantity=quantity,
+        registered_by=maker,
+    )
+    return catalog.create_listing(
+        session,
+        clock,
+        merchant=merchant,
+        product_id=product.id,
+        batch_ids=[batch.id],
+        title=f"Listing {tag}",
+        price=price,
+        currency="CNY",
+        stock=stock,
+    )
